@@ -1,0 +1,22 @@
+/* fwtrust command line: shared helpers for the subcommands (src/cli only). */
+#ifndef FW_CLI_H
+#define FW_CLI_H
+
+#include "core/core.h"
+
+/* Exit codes (docs/cli.md). */
+#define EXIT_OK 0
+#define EXIT_REFUSED 1  /* verification refused the input */
+#define EXIT_USAGE 2    /* bad flags, unreadable or malformed input */
+
+/* Print "fwtrust <cmd>: <message>" on stderr. */
+void cli_err(const char *cmd, const char *fmt, ...) FW_PRINTF(2, 3);
+/* Map a library error to an exit code after printing d->msg. */
+int cli_fail(const char *cmd, int rc, const struct fw_diag *d);
+
+int cmd_key(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+
+#endif

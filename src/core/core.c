@@ -1,0 +1,277 @@
+#define _POSIX_C_SOURCE 200809L
+#include "core.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+static const char *const err_names[FW_ERR_COUNT] = {
+	"ok", "bad_argument", "io", "exists", "too_large", "no_memory",
+	"bad_key", "crypto", "format", "verify", "internal"
+};
+
+const char *fw_err_str(int err)
+{
+	if (err < 0 || err >= FW_ERR_COUNT)
+		return "unknown_error";
+	return err_names[err];
+}
+
+int fw_diag_set(struct fw_diag *d, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+void fw_hex_encode(const uint8_t *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+static int nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int fw_hex_decode(const char *hex, uint8_t *out, size_t out_len)
+{
+	size_t i;
+
+	if (strlen(hex) != 2 * out_len)
+		return FW_E_FORMAT;
+	for (i = 0; i < out_len; i++) {
+		int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return FW_E_FORMAT;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return FW_OK;
+}
+
+int fw_uuid_parse(const char *s, uint8_t out[16])
+{
+	char hex[33];
+	size_t i, n = 0, len = strlen(s);
+
+	if (len == 36) {
+		for (i = 0; i < len; i++) {
+			if (i == 8 || i == 13 || i == 18 || i == 23) {
+				if (s[i] != '-')
+					return FW_E_FORMAT;
+				continue;
+			}
+			hex[n++] = s[i];
+		}
+		hex[n] = '\0';
+	} else if (len == 32) {
+		memcpy(hex, s, 33);
+	} else {
+		return FW_E_FORMAT;
+	}
+	return fw_hex_decode(hex, out, 16);
+}
+
+void fw_uuid_format(const uint8_t in[16], char out[37])
+{
+	char hex[33];
+
+	fw_hex_encode(in, 16, hex);
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+int fw_parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (s == NULL || s[0] == '\0' || strlen(s) > 20)
+		return FW_E_ARG;
+	for (i = 0; s[i]; i++) {
+		unsigned d;
+
+		if (s[i] < '0' || s[i] > '9')
+			return FW_E_ARG;
+		d = (unsigned)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return FW_E_ARG;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return FW_OK;
+}
+
+int fw_file_read(const char *path, size_t max, uint8_t **out, size_t *out_len, struct fw_diag *d)
+{
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t got = 0;
+	int fd, rc = FW_E_IO;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fw_diag_set(d, FW_E_IO, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = fw_diag_set(d, FW_E_IO, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((uint64_t)st.st_size > max) {
+		rc = fw_diag_set(d, FW_E_TOO_LARGE, "%s: %lld bytes, more than the limit of %zu",
+		                 path, (long long)st.st_size, max);
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		rc = fw_diag_set(d, FW_E_NOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			rc = fw_diag_set(d, FW_E_IO, "%s: read failed", path);
+			goto out;
+		}
+		got += (size_t)r;
+	}
+	buf[got] = 0;
+	*out = buf;
+	*out_len = got;
+	buf = NULL;
+	rc = FW_OK;
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+#define MAX_COMMIT_FILES 4
+
+int fw_files_commit(const struct fw_file_out *files, size_t n, int overwrite, struct fw_diag *d)
+{
+	char tmp[MAX_COMMIT_FILES][4096];
+	size_t i, written = 0, published = 0;
+	int rc = FW_E_IO;
+
+	if (n > MAX_COMMIT_FILES)
+		return fw_diag_set(d, FW_E_INTERNAL, "too many files in one commit");
+	for (i = 0; i < n; i++) {
+		if (!overwrite && access(files[i].path, F_OK) == 0)
+			return fw_diag_set(d, FW_E_EXISTS, "%s: already exists (refusing to overwrite)",
+			                   files[i].path);
+	}
+	for (i = 0; i < n; i++) {
+		int fd;
+
+		if ((size_t)snprintf(tmp[i], sizeof(tmp[i]), "%s.tmp-XXXXXX", files[i].path) >=
+		    sizeof(tmp[i])) {
+			rc = fw_diag_set(d, FW_E_ARG, "%s: path too long", files[i].path);
+			goto fail;
+		}
+		fd = mkstemp(tmp[i]);
+		if (fd < 0) {
+			rc = fw_diag_set(d, FW_E_IO, "%s: cannot create: %s", files[i].path,
+			                 strerror(errno));
+			goto fail;
+		}
+		written++;
+		if (fchmod(fd, files[i].mode) != 0 ||
+		    write_all(fd, files[i].data, files[i].len) != 0 || fsync(fd) != 0) {
+			rc = fw_diag_set(d, FW_E_IO, "%s: write failed: %s", files[i].path,
+			                 strerror(errno));
+			close(fd);
+			goto fail;
+		}
+		if (close(fd) != 0) {
+			rc = fw_diag_set(d, FW_E_IO, "%s: write failed: %s", files[i].path,
+			                 strerror(errno));
+			goto fail;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		int r = overwrite ? rename(tmp[i], files[i].path) : link(tmp[i], files[i].path);
+
+		if (r != 0) {
+			rc = errno == EEXIST
+			         ? fw_diag_set(d, FW_E_EXISTS, "%s: already exists (refusing to overwrite)",
+			                       files[i].path)
+			         : fw_diag_set(d, FW_E_IO, "%s: cannot publish: %s", files[i].path,
+			                       strerror(errno));
+			goto fail;
+		}
+		published++;
+	}
+	for (i = 0; i < n; i++) {
+		if (!overwrite)
+			unlink(tmp[i]);
+	}
+	return FW_OK;
+fail:
+	for (i = 0; i < published; i++)
+		unlink(files[i].path);
+	for (i = 0; i < written; i++)
+		unlink(tmp[i]);
+	return rc;
+}
+
+void fw_time_utc(char out[21])
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	time_t now = time(NULL);
+	uint64_t v;
+	struct tm tm;
+
+	if (sde != NULL && fw_parse_u64(sde, &v) == FW_OK)
+		now = (time_t)v;
+	gmtime_r(&now, &tm);
+	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void fw_wipe(void *p, size_t n)
+{
+	if (p != NULL)
+		OPENSSL_cleanse(p, n);
+}

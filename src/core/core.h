@@ -1,0 +1,96 @@
+/*
+ * core: errors, limits, diagnostics, hex/UUID, files, clock.
+ * Shared by every host module. Library code never prints or exits; it
+ * returns an enum fw_err and writes one line of detail into a struct fw_diag.
+ */
+#ifndef FW_CORE_H
+#define FW_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#if defined(__GNUC__)
+#define FW_NODISCARD __attribute__((warn_unused_result))
+#define FW_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define FW_NODISCARD
+#define FW_PRINTF(a, b)
+#endif
+
+/* Error codes. Append-only: never renumbered or reused. Documented in
+ * docs/errors.md. */
+enum fw_err {
+	FW_OK = 0,
+	FW_E_ARG = 1,        /* bad flag, argument or value from the user */
+	FW_E_IO = 2,         /* a file could not be read or written */
+	FW_E_EXISTS = 3,     /* refusing to overwrite an existing file */
+	FW_E_TOO_LARGE = 4,  /* input above a named limit (core.h) */
+	FW_E_NOMEM = 5,
+	FW_E_KEY = 6,        /* a key file is not a usable key */
+	FW_E_CRYPTO = 7,     /* the crypto library failed */
+	FW_E_FORMAT = 8,     /* input is not in the expected format */
+	FW_E_VERIFY = 9,     /* verification refused the input (see detail) */
+	FW_E_INTERNAL = 10
+};
+#define FW_ERR_COUNT 11
+
+/* Stable name ("io", "verify", ...). Never NULL. */
+const char *fw_err_str(int err);
+
+/* Limits: every growable input has a named cap. */
+#define FW_MAX_KEY_FILE (64 * 1024)     /* PEM key file */
+#define FW_MAX_ENVELOPE_FILE (16 * 1024) /* = FWV_MAX_ENVELOPE */
+#define FW_MAX_VERSION_STRING 64
+#define FW_MAX_TRUSTED_KEYS 16
+#define FW_DIAG_LEN 512
+
+/* One line of detail for the user: what is wrong and where. */
+struct fw_diag {
+	char msg[FW_DIAG_LEN];
+};
+
+/* Write a message into d (NULL is allowed: the message is dropped). Returns
+ * err so callers can `return fw_diag_set(d, FW_E_IO, ...)`. */
+int fw_diag_set(struct fw_diag *d, int err, const char *fmt, ...) FW_PRINTF(3, 4);
+
+/* Hex: lower-case, out has 2*len+1 bytes. */
+void fw_hex_encode(const uint8_t *in, size_t len, char *out);
+FW_NODISCARD int fw_hex_decode(const char *hex, uint8_t *out, size_t out_len);
+
+/* UUID text (8-4-4-4-12, hex case-insensitive, or 32 hex digits) <-> 16 bytes. */
+FW_NODISCARD int fw_uuid_parse(const char *s, uint8_t out[16]);
+void fw_uuid_format(const uint8_t in[16], char out[37]);
+
+/* Parse a decimal unsigned 64-bit integer; the whole string must be digits. */
+FW_NODISCARD int fw_parse_u64(const char *s, uint64_t *out);
+
+/* Read a whole file of at most max bytes into a fresh buffer (caller frees
+ * with free()). FW_E_TOO_LARGE above max. */
+FW_NODISCARD int fw_file_read(const char *path, size_t max, uint8_t **out, size_t *out_len,
+                              struct fw_diag *d);
+
+/*
+ * Write files as one commit: each file is written in full to a temporary
+ * name beside it, then all are published with link(2) (which refuses to
+ * replace an existing file) or, with overwrite, rename(2). If any step
+ * fails, every file already published by this call is removed and the
+ * temporaries are deleted: either all files appear or none.
+ */
+struct fw_file_out {
+	const char *path;
+	const void *data;
+	size_t len;
+	unsigned mode; /* e.g. 0600 for private keys */
+};
+FW_NODISCARD int fw_files_commit(const struct fw_file_out *files, size_t n, int overwrite,
+                                 struct fw_diag *d);
+
+/* Current UTC time as RFC 3339 "YYYY-MM-DDTHH:MM:SSZ"; honours
+ * SOURCE_DATE_EPOCH for reproducible output. */
+void fw_time_utc(char out[21]);
+
+/* Overwrite secret bytes so the compiler cannot elide it. */
+void fw_wipe(void *p, size_t n);
+
+#endif
