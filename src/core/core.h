@@ -90,6 +90,25 @@ FW_NODISCARD int fw_files_commit(const struct fw_file_out *files, size_t n, int 
  * SOURCE_DATE_EPOCH for reproducible output. */
 void fw_time_utc(char out[21]);
 
+/*
+ * Deterministic CBOR writer (RFC 8949 §4.2: shortest heads; callers emit
+ * map keys in ascending order). Writes into a caller buffer and remembers
+ * overflow instead of failing each call: check .overflow once at the end.
+ */
+struct fw_cbw {
+	uint8_t *buf;
+	size_t cap, len;
+	int overflow;
+};
+void fw_cbw_init(struct fw_cbw *w, uint8_t *buf, size_t cap);
+void fw_cbw_raw(struct fw_cbw *w, const void *p, size_t n);
+void fw_cbw_head(struct fw_cbw *w, int major, uint64_t v);
+void fw_cbw_int(struct fw_cbw *w, int64_t v);
+void fw_cbw_bstr(struct fw_cbw *w, const void *p, size_t n);
+void fw_cbw_tstr(struct fw_cbw *w, const char *s);
+/* bstr .cbor: inner's bytes as a byte string (overflow propagates) */
+void fw_cbw_wrap(struct fw_cbw *w, const struct fw_cbw *inner);
+
 /* Overwrite secret bytes so the compiler cannot elide it. */
 void fw_wipe(void *p, size_t n);
 

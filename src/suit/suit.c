@@ -8,85 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/*
- * CBOR writer. Hand-written: SUIT needs deterministic encoding (shortest
- * heads, sorted keys) of a fixed structure, which a few dozen lines give
- * exactly; decoding shares libfwv's reader. Writes into a fixed buffer and
- * remembers overflow instead of failing every call.
- */
-struct cbw {
-	uint8_t *buf;
-	size_t cap, len;
-	int overflow;
-};
-
-static void cbw_init(struct cbw *w, uint8_t *buf, size_t cap)
-{
-	w->buf = buf;
-	w->cap = cap;
-	w->len = 0;
-	w->overflow = 0;
-}
-
-static void cbw_raw(struct cbw *w, const void *p, size_t n)
-{
-	if (w->overflow || n > w->cap - w->len) {
-		w->overflow = 1;
-		return;
-	}
-	memcpy(w->buf + w->len, p, n);
-	w->len += n;
-}
-
-static void cbw_head(struct cbw *w, int major, uint64_t v)
-{
-	uint8_t h[9];
-	size_t n, i;
-
-	if (v < 24) {
-		h[0] = (uint8_t)(major << 5 | v);
-		n = 1;
-	} else {
-		int ai = v <= 0xff ? 24 : v <= 0xffff ? 25 : v <= 0xffffffffu ? 26 : 27;
-		size_t bytes = (size_t)1 << (ai - 24);
-
-		h[0] = (uint8_t)(major << 5 | ai);
-		for (i = 0; i < bytes; i++)
-			h[1 + i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
-		n = 1 + bytes;
-	}
-	cbw_raw(w, h, n);
-}
-
-static void cbw_int(struct cbw *w, int64_t v)
-{
-	if (v >= 0)
-		cbw_head(w, 0, (uint64_t)v);
-	else
-		cbw_head(w, 1, (uint64_t)(-1 - v));
-}
-
-static void cbw_bstr(struct cbw *w, const void *p, size_t n)
-{
-	cbw_head(w, 2, n);
-	cbw_raw(w, p, n);
-}
-
-static void cbw_tstr(struct cbw *w, const char *s)
-{
-	cbw_head(w, 3, strlen(s));
-	cbw_raw(w, s, strlen(s));
-}
-
-/* bstr .cbor: the inner writer's bytes as a byte string */
-static void cbw_wrap(struct cbw *w, const struct cbw *inner)
-{
-	if (inner->overflow)
-		w->overflow = 1;
-	else
-		cbw_bstr(w, inner->buf, inner->len);
-}
-
 /* SUIT numbers (draft-ietf-suit-manifest-37) */
 enum {
 	SUIT_TAG = 107, COSE_SIGN1_TAG = 18,
@@ -105,91 +26,91 @@ enum {
 
 static const uint8_t component0[] = {0x00};
 
-static void encode_digest(struct cbw *w, const uint8_t digest[32])
+static void encode_digest(struct fw_cbw *w, const uint8_t digest[32])
 {
-	cbw_head(w, 4, 2);
-	cbw_int(w, FWV_COSE_SHA256);
-	cbw_bstr(w, digest, 32);
+	fw_cbw_head(w, 4, 2);
+	fw_cbw_int(w, FWV_COSE_SHA256);
+	fw_cbw_bstr(w, digest, 32);
 }
 
-static void encode_manifest(struct cbw *w, const struct fw_suit_manifest *m)
+static void encode_manifest(struct fw_cbw *w, const struct fw_suit_manifest *m)
 {
 	uint8_t b_common[PART_MAX], b_shared[PART_MAX], b_digest[64], b_val[16], b_inv[16],
 	    b_text[PART_MAX];
-	struct cbw common, shared, digest, val, inv, text;
+	struct fw_cbw common, shared, digest, val, inv, text;
 
-	cbw_init(&digest, b_digest, sizeof(b_digest));
+	fw_cbw_init(&digest, b_digest, sizeof(b_digest));
 	encode_digest(&digest, m->image_digest);
 
 	/* shared sequence: set parameters, then check vendor, class (device) */
-	cbw_init(&shared, b_shared, sizeof(b_shared));
-	cbw_head(&shared, 4, m->has_device_id ? 8 : 6);
-	cbw_int(&shared, CMD_OVERRIDE);
-	cbw_head(&shared, 5, m->has_device_id ? 5 : 4);
-	cbw_int(&shared, P_VENDOR);
-	cbw_bstr(&shared, m->vendor_id, 16);
-	cbw_int(&shared, P_CLASS);
-	cbw_bstr(&shared, m->class_id, 16);
-	cbw_int(&shared, P_DIGEST);
-	cbw_wrap(&shared, &digest);
-	cbw_int(&shared, P_SIZE);
-	cbw_head(&shared, 0, m->image_size);
+	fw_cbw_init(&shared, b_shared, sizeof(b_shared));
+	fw_cbw_head(&shared, 4, m->has_device_id ? 8 : 6);
+	fw_cbw_int(&shared, CMD_OVERRIDE);
+	fw_cbw_head(&shared, 5, m->has_device_id ? 5 : 4);
+	fw_cbw_int(&shared, P_VENDOR);
+	fw_cbw_bstr(&shared, m->vendor_id, 16);
+	fw_cbw_int(&shared, P_CLASS);
+	fw_cbw_bstr(&shared, m->class_id, 16);
+	fw_cbw_int(&shared, P_DIGEST);
+	fw_cbw_wrap(&shared, &digest);
+	fw_cbw_int(&shared, P_SIZE);
+	fw_cbw_head(&shared, 0, m->image_size);
 	if (m->has_device_id) {
-		cbw_int(&shared, P_DEVICE);
-		cbw_bstr(&shared, m->device_id, 16);
+		fw_cbw_int(&shared, P_DEVICE);
+		fw_cbw_bstr(&shared, m->device_id, 16);
 	}
-	cbw_int(&shared, CMD_VENDOR);
-	cbw_int(&shared, REPORT_ALL);
-	cbw_int(&shared, CMD_CLASS);
-	cbw_int(&shared, REPORT_ALL);
+	fw_cbw_int(&shared, CMD_VENDOR);
+	fw_cbw_int(&shared, REPORT_ALL);
+	fw_cbw_int(&shared, CMD_CLASS);
+	fw_cbw_int(&shared, REPORT_ALL);
 	if (m->has_device_id) {
-		cbw_int(&shared, CMD_DEVICE);
-		cbw_int(&shared, REPORT_ALL);
+		fw_cbw_int(&shared, CMD_DEVICE);
+		fw_cbw_int(&shared, REPORT_ALL);
 	}
 
-	cbw_init(&common, b_common, sizeof(b_common));
-	cbw_head(&common, 5, 2);
-	cbw_int(&common, COMMON_COMPONENTS);
-	cbw_head(&common, 4, 1);
-	cbw_head(&common, 4, 1);
-	cbw_bstr(&common, component0, sizeof(component0));
-	cbw_int(&common, COMMON_SHARED);
-	cbw_wrap(&common, &shared);
+	fw_cbw_init(&common, b_common, sizeof(b_common));
+	fw_cbw_head(&common, 5, 2);
+	fw_cbw_int(&common, COMMON_COMPONENTS);
+	fw_cbw_head(&common, 4, 1);
+	fw_cbw_head(&common, 4, 1);
+	fw_cbw_bstr(&common, component0, sizeof(component0));
+	fw_cbw_int(&common, COMMON_SHARED);
+	fw_cbw_wrap(&common, &shared);
 
-	cbw_init(&val, b_val, sizeof(b_val));
-	cbw_head(&val, 4, 2);
-	cbw_int(&val, CMD_IMAGE_MATCH);
-	cbw_int(&val, REPORT_ALL);
+	fw_cbw_init(&val, b_val, sizeof(b_val));
+	fw_cbw_head(&val, 4, 2);
+	fw_cbw_int(&val, CMD_IMAGE_MATCH);
+	fw_cbw_int(&val, REPORT_ALL);
 
-	cbw_init(&inv, b_inv, sizeof(b_inv));
-	cbw_head(&inv, 4, 2);
-	cbw_int(&inv, CMD_INVOKE);
-	cbw_int(&inv, 2); /* record on failure */
+	fw_cbw_init(&inv, b_inv, sizeof(b_inv));
+	fw_cbw_head(&inv, 4, 2);
+	fw_cbw_int(&inv, CMD_INVOKE);
+	fw_cbw_int(&inv, 2); /* record on failure */
 
-	cbw_init(&text, b_text, sizeof(b_text));
-	cbw_head(&text, 5, 1);
-	cbw_tstr(&text, "en");
-	cbw_head(&text, 5, 1);
-	cbw_head(&text, 4, 1);
-	cbw_bstr(&text, component0, sizeof(component0));
-	cbw_head(&text, 5, 1);
-	cbw_int(&text, TEXT_COMPONENT_VERSION);
-	cbw_tstr(&text, m->version);
+	fw_cbw_init(&text, b_text, sizeof(b_text));
+	fw_cbw_head(&text, 5, 1);
+	fw_cbw_tstr(&text, "en");
+	fw_cbw_head(&text, 5, 1);
+	fw_cbw_head(&text, 4, 1);
+	fw_cbw_bstr(&text, component0, sizeof(component0));
+	fw_cbw_head(&text, 5, 1);
+	fw_cbw_int(&text, TEXT_COMPONENT_VERSION);
+	fw_cbw_tstr(&text, m->version);
 
 	/* keys in ascending order: deterministic encoding */
-	cbw_head(w, 5, 6);
-	cbw_int(w, MAN_VERSION);
-	cbw_int(w, 1);
-	cbw_int(w, MAN_SEQUENCE);
-	cbw_head(w, 0, m->sequence);
-	cbw_int(w, MAN_COMMON);
-	cbw_wrap(w, &common);
-	cbw_int(w, MAN_VALIDATE);
-	cbw_wrap(w, &val);
-	cbw_int(w, MAN_INVOKE);
-	cbw_wrap(w, &inv);
-	cbw_int(w, MAN_TEXT);
-	cbw_wrap(w, &text);
+	fw_cbw_head(w, 5, 6);
+	fw_cbw_int(w, MAN_VERSION);
+	fw_cbw_int(w, 1);
+	fw_cbw_int(w, MAN_SEQUENCE);
+	fw_cbw_head(w, 0, m->sequence);
+	fw_cbw_int(w, MAN_COMMON);
+	fw_cbw_wrap(w, &common);
+	fw_cbw_int(w, MAN_VALIDATE);
+	fw_cbw_wrap(w, &val);
+	fw_cbw_int(w, MAN_INVOKE);
+	fw_cbw_wrap(w, &inv);
+	fw_cbw_int(w, MAN_TEXT);
+	fw_cbw_wrap(w, &text);
 }
 
 int fw_suit_sign(const struct fw_suit_manifest *m, const struct fw_key *key, uint8_t **out,
@@ -197,7 +118,7 @@ int fw_suit_sign(const struct fw_suit_manifest *m, const struct fw_key *key, uin
 {
 	uint8_t b_man[2 * PART_MAX], b_wrapped[2 * PART_MAX + 8], b_digest[64], b_prot[64],
 	    b_tbs[256], b_sign1[256], b_auth[512], sig[64], hash[32];
-	struct cbw man, wrapped, digest, prot, tbs, sign1, auth, env;
+	struct fw_cbw man, wrapped, digest, prot, tbs, sign1, auth, env;
 	uint8_t *buf;
 	int rc;
 
@@ -205,61 +126,61 @@ int fw_suit_sign(const struct fw_suit_manifest *m, const struct fw_key *key, uin
 	    strlen(m->version) > FW_MAX_VERSION_STRING)
 		return fw_diag_set(d, FW_E_ARG, "--version: 1 to %d characters", FW_MAX_VERSION_STRING);
 
-	cbw_init(&man, b_man, sizeof(b_man));
+	fw_cbw_init(&man, b_man, sizeof(b_man));
 	encode_manifest(&man, m);
 	/* the SUIT_Digest covers the bstr-wrapped manifest, head included */
-	cbw_init(&wrapped, b_wrapped, sizeof(b_wrapped));
-	cbw_wrap(&wrapped, &man);
+	fw_cbw_init(&wrapped, b_wrapped, sizeof(b_wrapped));
+	fw_cbw_wrap(&wrapped, &man);
 	if (wrapped.overflow)
 		return fw_diag_set(d, FW_E_TOO_LARGE, "manifest too large");
 	fw_sha256(wrapped.buf, wrapped.len, hash);
-	cbw_init(&digest, b_digest, sizeof(b_digest));
+	fw_cbw_init(&digest, b_digest, sizeof(b_digest));
 	encode_digest(&digest, hash);
 
 	/* protected header {1: alg, 4: kid} */
-	cbw_init(&prot, b_prot, sizeof(b_prot));
-	cbw_head(&prot, 5, 2);
-	cbw_int(&prot, 1);
-	cbw_int(&prot, fw_key_cose_alg(key));
-	cbw_int(&prot, 4);
-	cbw_bstr(&prot, fw_key_id(key), FW_KEY_ID_LEN);
+	fw_cbw_init(&prot, b_prot, sizeof(b_prot));
+	fw_cbw_head(&prot, 5, 2);
+	fw_cbw_int(&prot, 1);
+	fw_cbw_int(&prot, fw_key_cose_alg(key));
+	fw_cbw_int(&prot, 4);
+	fw_cbw_bstr(&prot, fw_key_id(key), FW_KEY_ID_LEN);
 
 	/* Sig_structure = ["Signature1", protected, h'', payload] */
-	cbw_init(&tbs, b_tbs, sizeof(b_tbs));
-	cbw_head(&tbs, 4, 4);
-	cbw_tstr(&tbs, "Signature1");
-	cbw_wrap(&tbs, &prot);
-	cbw_bstr(&tbs, NULL, 0);
-	cbw_wrap(&tbs, &digest);
+	fw_cbw_init(&tbs, b_tbs, sizeof(b_tbs));
+	fw_cbw_head(&tbs, 4, 4);
+	fw_cbw_tstr(&tbs, "Signature1");
+	fw_cbw_wrap(&tbs, &prot);
+	fw_cbw_bstr(&tbs, NULL, 0);
+	fw_cbw_wrap(&tbs, &digest);
 	if (tbs.overflow)
 		return fw_diag_set(d, FW_E_INTERNAL, "Sig_structure overflow");
 	rc = fw_key_sign(key, tbs.buf, tbs.len, sig, d);
 	if (rc != FW_OK)
 		return rc;
 
-	cbw_init(&sign1, b_sign1, sizeof(b_sign1));
-	cbw_head(&sign1, 6, COSE_SIGN1_TAG);
-	cbw_head(&sign1, 4, 4);
-	cbw_wrap(&sign1, &prot);
-	cbw_head(&sign1, 5, 0);
-	cbw_head(&sign1, 7, 22); /* nil: detached payload */
-	cbw_bstr(&sign1, sig, sizeof(sig));
+	fw_cbw_init(&sign1, b_sign1, sizeof(b_sign1));
+	fw_cbw_head(&sign1, 6, COSE_SIGN1_TAG);
+	fw_cbw_head(&sign1, 4, 4);
+	fw_cbw_wrap(&sign1, &prot);
+	fw_cbw_head(&sign1, 5, 0);
+	fw_cbw_head(&sign1, 7, 22); /* nil: detached payload */
+	fw_cbw_bstr(&sign1, sig, sizeof(sig));
 
-	cbw_init(&auth, b_auth, sizeof(b_auth));
-	cbw_head(&auth, 4, 2);
-	cbw_wrap(&auth, &digest);
-	cbw_wrap(&auth, &sign1);
+	fw_cbw_init(&auth, b_auth, sizeof(b_auth));
+	fw_cbw_head(&auth, 4, 2);
+	fw_cbw_wrap(&auth, &digest);
+	fw_cbw_wrap(&auth, &sign1);
 
 	buf = malloc(FWV_MAX_ENVELOPE);
 	if (buf == NULL)
 		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
-	cbw_init(&env, buf, FWV_MAX_ENVELOPE);
-	cbw_head(&env, 6, SUIT_TAG);
-	cbw_head(&env, 5, 2);
-	cbw_int(&env, ENV_AUTH);
-	cbw_wrap(&env, &auth);
-	cbw_int(&env, ENV_MANIFEST);
-	cbw_raw(&env, wrapped.buf, wrapped.len);
+	fw_cbw_init(&env, buf, FWV_MAX_ENVELOPE);
+	fw_cbw_head(&env, 6, SUIT_TAG);
+	fw_cbw_head(&env, 5, 2);
+	fw_cbw_int(&env, ENV_AUTH);
+	fw_cbw_wrap(&env, &auth);
+	fw_cbw_int(&env, ENV_MANIFEST);
+	fw_cbw_raw(&env, wrapped.buf, wrapped.len);
 	if (env.overflow) {
 		free(buf);
 		return fw_diag_set(d, FW_E_TOO_LARGE, "envelope larger than %d bytes",

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The whole test suite, as `make check` runs it: build plain and under
+# ASan+UBSan (warnings are errors in both), run every suite in both builds,
+# check libfwv's Cortex-M4 footprint, and end with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+jobs=$(nproc 2>/dev/null || echo 2)
+total_pass=0
+total_fail=0
+
+setup() { # dir, extra meson args...
+  local dir=$1; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; return 1; }
+  fi
+  ninja -C "$dir" -j "$jobs" >"$dir.build.log" 2>&1 || { cat "$dir.build.log"; return 1; }
+}
+
+# Run one suite; it prints "ok|FAIL <name>" lines and "RESULT <pass> <fail>".
+suite() { # label, command...
+  local label=$1; shift
+  local out rc pass fail
+  out=$("$@" 2>&1); rc=$?
+  read -r pass fail < <(printf '%s\n' "$out" | awk '/^RESULT /{p+=$2; f+=$3} END{print p+0, f+0}')
+  if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
+    fail=1 # crashed or sanitizer abort before printing a failure
+  fi
+  if [ "$fail" -ne 0 ]; then
+    printf '%s\n' "$out" | grep -v '^ok ' | sed "s/^/  [$label] /"
+  fi
+  printf '%-34s %4d passed, %d failed\n' "$label" "$pass" "$fail"
+  total_pass=$((total_pass + pass))
+  total_fail=$((total_fail + fail))
+}
+
+run_build() { # label, build dir
+  local label=$1 dir=$2 t
+  for t in "$dir"/tests/test_*; do
+    [ -x "$t" ] || continue
+    suite "$label $(basename "$t")" "$t"
+  done
+  if [ -x "$dir/fuzz/fuzz_envelope_replay" ]; then
+    suite "$label fuzz corpus replay" "$dir/fuzz/fuzz_envelope_replay" fuzz/corpus/envelope
+  fi
+  suite "$label e2e cli" bash tests/e2e/test_cli.sh "$dir/fwtrust"
+  suite "$label e2e demo" bash scripts/demo.sh "$dir/fwtrust" --quiet
+}
+
+start=$(date +%s)
+setup build || exit 1
+setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug \
+  -Dc_args=-fno-sanitize-recover=all || exit 1
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+run_build plain build
+run_build asan+ubsan build-asan
+suite "footprint cortex-m4" bash scripts/footprint.sh build/footprint
+
+echo "check took $(( $(date +%s) - start ))s"
+echo "${total_pass} passed, ${total_fail} failed"
+[ "$total_fail" -eq 0 ]
