@@ -17,7 +17,7 @@ int opts_next(int argc, char **argv, const struct option *longopts)
 		optind = 0; /* glibc: full reinitialisation */
 	}
 	opterr = 0;
-	return getopt_long(argc, argv, "+", longopts, NULL);
+	return getopt_long(argc, argv, "", longopts, NULL);
 }
 
 int opts_bad(const char *cmd, int argc, char **argv)

@@ -19,7 +19,7 @@ static const char *const err_names[FW_ERR_COUNT] = {
 
 const char *fw_err_str(int err)
 {
-	if (err < 0 || err >= FW_ERR_COUNT)
+	if (err < 0 || err >= FW_ERR_COUNT || err_names[err] == NULL)
 		return "unknown_error";
 	return err_names[err];
 }

@@ -174,6 +174,16 @@ out:
 	return rc;
 }
 
+/* Encrypted keys are refused, never prompted for: fwtrust runs unattended. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
 static int key_load(const char *path, int private_part, struct fw_key **out, struct fw_diag *d)
 {
 	struct fw_key *k = NULL;
@@ -191,9 +201,8 @@ static int key_load(const char *path, int private_part, struct fw_key **out, str
 		rc = fw_diag_set(d, FW_E_NOMEM, "out of memory");
 		goto fail;
 	}
-	/* no passphrase callback: an encrypted key fails here rather than prompting */
-	k->pkey = private_part ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL)
-	                       : PEM_read_bio_PUBKEY(b, NULL, NULL, NULL);
+	k->pkey = private_part ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL)
+	                       : PEM_read_bio_PUBKEY(b, NULL, no_passphrase, NULL);
 	if (k->pkey == NULL) {
 		rc = fw_diag_set(d, FW_E_KEY, "%s: not a PEM %s key (%s)", path,
 		                 private_part ? "private (PKCS#8)" : "public (SubjectPublicKeyInfo)",

@@ -67,7 +67,7 @@ static const char *const err_names[FWV_ERR_COUNT] = {
 
 const char *fwv_err_name(int err)
 {
-	if (err < 0 || err >= FWV_ERR_COUNT)
+	if (err < 0 || err >= FWV_ERR_COUNT || err_names[err] == NULL)
 		return "unknown_error";
 	return err_names[err];
 }

@@ -310,7 +310,7 @@ static const char *const explanations[FWV_ERR_COUNT] = {
 	"the digest algorithm is not SHA-256",
 	"the manifest does not match the digest that was signed",
 	"the manifest version is not 1",
-	"the envelope's sequence number is lower than the device's (rollback)",
+	"the envelope's sequence number is lower than the device's: a rollback",
 	"the envelope's sequence number equals the device's (reinstall not allowed)",
 	"the envelope is for another vendor",
 	"the envelope is for another device class",
@@ -329,7 +329,7 @@ static const char *const explanations[FWV_ERR_COUNT] = {
 
 const char *fw_suit_explain(int fwv_rc)
 {
-	if (fwv_rc < 0 || fwv_rc >= FWV_ERR_COUNT)
+	if (fwv_rc < 0 || fwv_rc >= FWV_ERR_COUNT || explanations[fwv_rc] == NULL)
 		return "unknown verifier error";
 	return explanations[fwv_rc];
 }
