@@ -37,7 +37,7 @@ suite() { # label, command...
 run_build() { # label, build dir
   local label=$1 dir=$2 t
   for t in "$dir"/tests/test_*; do
-    [ -x "$t" ] || continue
+    [ -f "$t" ] && [ -x "$t" ] || continue
     suite "$label $(basename "$t")" "$t"
   done
   if [ -x "$dir/fuzz/fuzz_envelope_replay" ]; then

@@ -546,7 +546,8 @@ static int run_sequence(struct cbor *seq, struct params *pm, struct fwv_manifest
 				mi->checks_class = 1;
 			else
 				mi->checks_device = 1;
-			/* fall through: reporting policy */
+			rc = fwv_cbor_expect(seq, CBOR_UINT, &arg); /* reporting policy */
+			break;
 		case CMD_IMAGE_MATCH:
 		case CMD_FETCH:
 		case CMD_INVOKE:
