@@ -35,7 +35,7 @@ enum fwv_err {
 	FWV_OK = 0,
 	FWV_E_ARG = 1,              /* NULL pointer or bad argument from the caller */
 	FWV_E_STATE = 2,            /* call out of order, or context dead after a failure */
-	FWV_E_CBOR = 3,             /* malformed CBOR (bad head, reserved values) */
+	FWV_E_CBOR = 3,             /* malformed CBOR (bad head, reserved values, non-shortest) */
 	FWV_E_TRUNCATED = 4,        /* a length points past the end of its container */
 	FWV_E_TRAILING = 5,         /* bytes after the end of an item */
 	FWV_E_INDEFINITE = 6,       /* indefinite-length item (not allowed) */
@@ -155,7 +155,7 @@ struct fwv_manifest_info {
 	uint8_t kid[FWV_KEY_ID_LEN];
 	uint8_t image_digest[FWV_SHA256_LEN];
 	uint8_t manifest_digest[FWV_SHA256_LEN];
-	struct fwv_slice vendor_id;        /* 16 bytes, or PEN relative OID */
+	struct fwv_slice vendor_id;        /* 16-byte UUID (PEN OIDs are refused) */
 	struct fwv_slice class_id;
 	struct fwv_slice device_id;        /* len 0 when absent */
 	struct fwv_slice component;        /* encoded SUIT_Component_Identifier */

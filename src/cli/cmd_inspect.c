@@ -17,16 +17,32 @@ static const char usage[] =
     "\n"
     "  --json   one JSON object on stdout (fields: docs/formats.md)\n";
 
+/* Envelope text is untrusted: control characters are shown escaped, never
+ * sent to the terminal. */
+static void print_safe(const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			printf("\\x%02x", *p);
+		else
+			putchar(*p);
+	}
+}
+
 static void show_json_field(json_t *o, const char *label, const char *key)
 {
 	json_t *v = json_object_get(o, key);
 
+	printf("%-17s ", label);
 	if (json_is_string(v))
-		printf("%-17s %s\n", label, json_string_value(v));
+		print_safe(json_string_value(v));
 	else if (json_is_integer(v))
-		printf("%-17s %lld\n", label, (long long)json_integer_value(v));
-	else if (json_is_null(v))
-		printf("%-17s -\n", label);
+		printf("%lld", (long long)json_integer_value(v));
+	else
+		printf("-");
+	putchar('\n');
 }
 
 int cmd_inspect(int argc, char **argv)
@@ -85,6 +101,10 @@ int cmd_inspect(int argc, char **argv)
 		show_json_field(info, "vendor-id", "vendor_id");
 		show_json_field(info, "class-id", "class_id");
 		show_json_field(info, "device-id", "device_id");
+		printf("%-17s %s\n", "device check",
+		       json_is_true(json_object_get(info, "checks_device_id"))
+		           ? "yes: only that device accepts it"
+		           : "no: any device of the class accepts it");
 		show_json_field(info, "image size", "image_size");
 		show_json_field(info, "image sha256", "image_sha256");
 		show_json_field(info, "manifest sha256", "manifest_sha256");

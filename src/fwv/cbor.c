@@ -37,6 +37,10 @@ static int read_head(struct cbor *c, struct cbor_item *it)
 		for (i = 0; i < n; i++)
 			v = (v << 8) | c->p[i];
 		c->p += n;
+		/* preferred (shortest) encoding only: one manifest, one byte form */
+		if ((ai == 24 && v < 24) || (ai == 25 && v <= 0xff) || (ai == 26 && v <= 0xffff) ||
+		    (ai == 27 && v <= 0xffffffffu))
+			return FWV_E_CBOR;
 	} else if (ai == 31) {
 		if (it->major >= CBOR_BSTR && it->major <= CBOR_MAP)
 			return FWV_E_INDEFINITE;

@@ -160,6 +160,8 @@ struct envelope {
 	unsigned nblocks;
 };
 
+static int parse_sign1(struct fwv_slice block, struct sign1 *s);
+
 static int parse_envelope_outer(const uint8_t *env, size_t len, struct envelope *e)
 {
 	struct cbor c, auth;
@@ -230,6 +232,15 @@ static int parse_envelope_outer(const uint8_t *env, size_t len, struct envelope 
 	}
 	if (e->nblocks == 0 || e->manifest.len == 0)
 		return FWV_E_MISSING;
+	/* every signature block must be well-formed, not only the one that
+	 * verifies: a device and a host tool must see the same envelope */
+	for (i = 0; i < e->nblocks; i++) {
+		struct sign1 s;
+
+		rc = parse_sign1(e->blocks[i], &s);
+		if (rc != FWV_OK)
+			return rc;
+	}
 	return FWV_OK;
 }
 
@@ -358,23 +369,19 @@ static int parse_sign1(struct fwv_slice block, struct sign1 *s)
 
 /* ---- Sig_structure (RFC 9052 §4.4), built in a fixed buffer ---- */
 
-#define SIGSTRUCT_MAX (1 + 11 + 3 + FWV_MAX_PROTECTED + 1 + 3 + 64)
+#define SIGSTRUCT_MAX (1 + 11 + 2 + FWV_MAX_PROTECTED + 1 + 2 + 64)
+_Static_assert(FWV_MAX_PROTECTED < 256, "put_head writes one length byte");
 
+/* Lengths here are bounded by FWV_MAX_PROTECTED and 64: below 256. */
 static size_t put_head(uint8_t *p, int major, size_t n)
 {
 	if (n < 24) {
 		p[0] = (uint8_t)((major << 5) | n);
 		return 1;
 	}
-	if (n < 256) {
-		p[0] = (uint8_t)((major << 5) | 24);
-		p[1] = (uint8_t)n;
-		return 2;
-	}
-	p[0] = (uint8_t)((major << 5) | 25);
-	p[1] = (uint8_t)(n >> 8);
-	p[2] = (uint8_t)n;
-	return 3;
+	p[0] = (uint8_t)((major << 5) | 24);
+	p[1] = (uint8_t)n;
+	return 2;
 }
 
 static size_t build_sig_structure(uint8_t out[SIGSTRUCT_MAX], const struct sign1 *s,
@@ -414,8 +421,6 @@ static int verify_block(const struct fwv_port *port, struct fwv_slice block,
 	for (i = 0; i < nkeys; i++) {
 		const struct fwv_key *k = &keys[i];
 
-		if (k->id == NULL || k->pub == NULL)
-			return FWV_E_ARG;
 		if (s.has_kid && !ct_equal(k->id, s.kid, FWV_KEY_ID_LEN))
 			continue;
 		if (k->type != type) {
@@ -882,6 +887,10 @@ int fwv_begin(struct fwv_ctx *ctx, const uint8_t *env, size_t env_len,
 		return fail(ctx, FWV_E_ARG);
 	if (nkeys == 0)
 		return fail(ctx, FWV_E_NO_KEYS);
+	for (i = 0; i < nkeys; i++) {
+		if (keys[i].id == NULL || keys[i].pub == NULL)
+			return fail(ctx, FWV_E_ARG);
+	}
 
 	/* 1. outer structure: bounds only, nothing from the manifest yet */
 	rc = parse_envelope_outer(env, env_len, &e);

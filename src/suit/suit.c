@@ -292,7 +292,7 @@ static const char *const explanations[FWV_ERR_COUNT] = {
 	"verified",
 	"the verifier was called with a bad argument",
 	"the verifier was called out of order",
-	"the envelope is not well-formed CBOR",
+	"the envelope is not well-formed CBOR in shortest form",
 	"a length in the envelope points past the end of its container",
 	"there are bytes after the end of the envelope or of an item in it",
 	"the envelope uses an indefinite-length item, which is not allowed",

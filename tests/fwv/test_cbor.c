@@ -62,11 +62,17 @@ static void t_malformed(void)
 	    {"5bffffffffffffffff00", FWV_E_TRUNCATED},
 	    {"9bffffffffffffffff00", FWV_E_TRUNCATED}, /* 2^64-1 elements */
 	    {"bbffffffffffffffff00", FWV_E_TRUNCATED},
-	    {"b90002010203", FWV_E_TRUNCATED}, /* 2 pairs, 1.5 present */
+	    {"a2010203", FWV_E_TRUNCATED},     /* 2 pairs, 1.5 present */
 	    {"830102", FWV_E_TRUNCATED},
 	    {"0000", FWV_E_TRAILING},
 	    {"8101ff", FWV_E_TRAILING},
 	    {"c6", FWV_E_TRUNCATED},           /* tag without content */
+	    {"1817", FWV_E_CBOR},              /* 23 in a 1-byte argument: not shortest */
+	    {"190017", FWV_E_CBOR},
+	    {"1a000000ff", FWV_E_CBOR},
+	    {"1b00000000ffffffff", FWV_E_CBOR},
+	    {"5800", FWV_E_CBOR},              /* empty bstr, long form */
+	    {"3817", FWV_E_CBOR},
 	};
 	size_t i;
 

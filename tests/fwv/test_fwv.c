@@ -279,6 +279,41 @@ static void t_alg_header_attacks(void)
 	CHECK_EQ(attack(&m, &e), FWV_E_PAYLOAD);
 }
 
+static void t_several_blocks(void)
+{
+	static const uint8_t garbage[] = {0x01};
+	uint8_t other_block[512];
+	struct fw_cbw w;
+	struct tman m;
+	struct tenv e;
+
+	/* a malformed block anywhere refuses the envelope, even if a later
+	 * block verifies: host tools and devices must see the same envelope */
+	base(&m, &e, K(ed));
+	e.pre_block = garbage;
+	e.pre_block_len = sizeof(garbage);
+	CHECK_EQ(attack(&m, &e), FWV_E_TAG);
+	/* a well-formed block by an untrusted key, then ours: accepted */
+	base(&m, &e, K(ed));
+	fw_cbw_init(&w, other_block, sizeof(other_block));
+	fw_cbw_head(&w, 6, 18);
+	fw_cbw_head(&w, 4, 4);
+	fw_cbw_bstr(&w, "\xa1\x01\x32", 3);
+	fw_cbw_head(&w, 5, 0);
+	fw_cbw_head(&w, 7, 22);
+	fw_cbw_bstr(&w, image, 64); /* 64 bytes that are no signature */
+	e.pre_block = other_block;
+	e.pre_block_len = w.len;
+	e.no_kid = 0;
+	CHECK_EQ(attack(&m, &e), FWV_OK);
+	/* only the untrusted block: refused */
+	base(&m, &e, K(ed));
+	e.pre_block = other_block;
+	e.pre_block_len = w.len;
+	e.flip_sig_bit = 1;
+	CHECK_EQ(attack(&m, &e), FWV_E_BAD_SIGNATURE);
+}
+
 static void t_signature_length(void)
 {
 	static const size_t lens[] = {63, 65, 1, 72};
@@ -701,6 +736,7 @@ static const struct harness_test tests[] = {
     {"mix_and_match_signature", t_mix_and_match},
     {"alg_header_attacks", t_alg_header_attacks},
     {"signature_length", t_signature_length},
+    {"several_signature_blocks", t_several_blocks},
     {"tags_and_order", t_tags_and_order},
     {"digest_algorithms", t_digest_algorithms},
     {"manifest_shape", t_manifest_shape},

@@ -205,8 +205,10 @@ size_t tenv_build(const struct tenv *e, const uint8_t *manifest, size_t manifest
 	fw_cbw_bstr(&s1, big_sig, sig_len <= sizeof(big_sig) ? sig_len : sizeof(big_sig));
 
 	fw_cbw_init(&auth, ba, sizeof(ba));
-	fw_cbw_head(&auth, 4, 2);
+	fw_cbw_head(&auth, 4, e->pre_block ? 3 : 2);
 	fw_cbw_wrap(&auth, &dg);
+	if (e->pre_block)
+		fw_cbw_bstr(&auth, e->pre_block, e->pre_block_len);
 	fw_cbw_wrap(&auth, &s1);
 
 	fw_cbw_init(&env, out, cap);

@@ -46,6 +46,8 @@ struct tenv {
 	int no_cose_tag;             /* omit tag 18 */
 	int manifest_first;          /* put key 3 before key 2 */
 	const uint8_t *raw_sig;      /* use these 64 bytes as the signature */
+	const uint8_t *pre_block;    /* an extra authentication block before ours */
+	size_t pre_block_len;
 };
 
 void tman_default(struct tman *m);

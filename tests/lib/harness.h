@@ -10,7 +10,8 @@
 #include <string.h>
 
 extern int harness_failed_checks;
-void harness_fail(const char *file, int line, const char *fmt, ...);
+void harness_fail(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #define CHECK(cond)                                                   \
 	do {                                                              \
