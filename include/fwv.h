@@ -108,10 +108,14 @@ struct fwv_key {
 
 /*
  * Crypto port. The hash state lives inside struct fwv_ctx
- * (FWV_HASH_STATE_SIZE bytes, aligned for any scalar); a port whose state
- * is larger keeps a pointer there. Hash functions return 0 on success.
- * verify returns 0 only when the signature is valid for msg under the key.
- * hash_abort (may be NULL) releases a state that will not be finished.
+ * (FWV_HASH_STATE_SIZE bytes, aligned for a pointer and a uint64_t); a port
+ * whose state is larger keeps a pointer there. Hash functions return 0 on
+ * success. hash_final releases the state whether it succeeds or not;
+ * hash_abort (may be NULL) releases a state that was initialised but will
+ * not be finished, and is never called after hash_final.
+ * verify returns 0 when the signature is valid for msg under the key, a
+ * positive value when it is not, and a negative value when the port could
+ * not decide (bad key bytes, library failure): that is FWV_E_CRYPTO.
  */
 #define FWV_HASH_STATE_SIZE 128
 struct fwv_port {

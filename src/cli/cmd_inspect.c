@@ -108,6 +108,7 @@ int cmd_inspect(int argc, char **argv)
 		show_json_field(info, "image size", "image_size");
 		show_json_field(info, "image sha256", "image_sha256");
 		show_json_field(info, "manifest sha256", "manifest_sha256");
+		printf("%-17s %s\n", "", "(as stated by the envelope; 'fwtrust verify' checks it)");
 		show_json_field(info, "algorithm", "cose_alg");
 		show_json_field(info, "key id", "key_id");
 		show_json_field(info, "signatures", "signatures");

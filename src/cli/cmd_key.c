@@ -85,8 +85,13 @@ static int key_id(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	rc = fw_key_load_public(argv[optind], &key, &d);
-	if (rc == FW_E_KEY && fw_key_load_private(argv[optind], &key, &d2) == FW_OK)
-		rc = FW_OK;
+	if (rc == FW_E_KEY) {
+		rc = fw_key_load_private(argv[optind], &key, &d2);
+		if (rc == FW_E_KEY && strstr(d2.msg, "encrypted") == NULL)
+			fw_diag_set(&d, rc, "%s: not a PEM public or private key", argv[optind]);
+		else
+			d = d2;
+	}
 	if (rc != FW_OK)
 		return cli_fail("key id", rc, &d);
 	fw_key_id_hex(key, kid);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/opts.h"
@@ -23,8 +24,9 @@ static const char usage[] =
     "  --class-id UUID    device class the image is for (device must match)\n"
     "  --device-id UUID   optional: only this one device may accept it\n"
     "  --sequence N       anti-rollback sequence number, 0..9223372036854775807;\n"
-    "                     devices refuse a lower number than the one they run\n"
-    "  --version TEXT     human version string (1-64 characters), e.g. 2.4.1\n"
+    "                     devices refuse a lower number than the one they run,\n"
+    "                     and an equal one unless they are told to reinstall\n"
+    "  --version TEXT     human version string (UTF-8, 1-64 bytes), e.g. 2.4.1\n"
     "  --out ENVELOPE     where to write the envelope\n"
     "  --force            replace ENVELOPE and its record if they exist\n";
 
@@ -99,7 +101,11 @@ int cmd_sign(int argc, char **argv)
 	m.has_device_id = device != NULL;
 	m.sequence = seqv;
 	if (strlen(m.version) == 0 || strlen(m.version) > FW_MAX_VERSION_STRING) {
-		cli_err("sign", "--version: must be 1 to %d characters", FW_MAX_VERSION_STRING);
+		cli_err("sign", "--version: must be 1 to %d bytes of text", FW_MAX_VERSION_STRING);
+		return EXIT_USAGE;
+	}
+	if (!fw_text_valid(m.version)) {
+		cli_err("sign", "--version: not UTF-8 text (or has control characters)");
 		return EXIT_USAGE;
 	}
 	if ((size_t)snprintf(record_path, sizeof(record_path), "%s.record.json", out) >=
@@ -108,6 +114,12 @@ int cmd_sign(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	/* refuse before reading a large image for nothing */
+	if (!force && (access(out, F_OK) == 0 || access(record_path, F_OK) == 0)) {
+		cli_err("sign", "%s: already exists (refusing to overwrite; --force replaces it)",
+		        access(out, F_OK) == 0 ? out : record_path);
+		return EXIT_USAGE;
+	}
 	rc = fw_key_load_private(key_path, &key, &d);
 	if (rc != FW_OK)
 		return cli_fail("sign", rc, &d);

@@ -29,7 +29,7 @@ static const char usage[] =
     "  --device-id UUID   the device's id: checked when the envelope names a device\n"
     "\n"
     "A check whose flag is not given is reported as not checked.\n"
-    "Exit status: 0 verified, 1 refused, 2 usage or input error.\n";
+    "Exit status: 0 verified, 1 refused, 2 usage, input or system error.\n";
 
 static void say_check(const char *what, const char *detail)
 {
@@ -133,7 +133,8 @@ int cmd_verify(int argc, char **argv)
 		else if (have_info && v.fwv_rc == FWV_E_UNKNOWN_KEY && mi.has_kid) {
 			fw_hex_encode(mi.kid, 32, kid);
 			snprintf(extra, sizeof(extra), " (signed by key id %s)", kid);
-		} else if (have_info && v.fwv_rc == FWV_E_IMAGE_TOO_SHORT)
+		} else if (have_info && (v.fwv_rc == FWV_E_IMAGE_TOO_SHORT ||
+		                         v.fwv_rc == FWV_E_IMAGE_TOO_LONG))
 			snprintf(extra, sizeof(extra), " (manifest says %llu bytes)",
 			         (unsigned long long)mi.image_size);
 		fprintf(stderr, "fwtrust verify: REFUSED %s: %s: %s%s\n", envelope,
@@ -159,7 +160,7 @@ int cmd_verify(int argc, char **argv)
 	if (have_info && mi.checks_device)
 		say_check("device-id", device ? "matches" : "not checked (no --device-id)");
 	else
-		say_check("device-id", "any device (the envelope names none)");
+		say_check("device-id", "any device of the class (the envelope checks no device id)");
 	if (minseq)
 		snprintf(line, sizeof(line), "%llu %s %llu%s", (unsigned long long)v.sequence,
 		         v.sequence == seqv ? "=" : ">", seqv,

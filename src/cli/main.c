@@ -21,7 +21,7 @@ static const char usage[] =
     "  inspect        show what an envelope says, without trusting it\n"
     "\n"
     "Run 'fwtrust <command> --help' for the options of a command.\n"
-    "Exit status: 0 success, 1 verification refused, 2 usage or input error.\n"
+    "Exit status: 0 success, 1 verification refused, 2 usage, input or system error.\n"
     "Documentation: docs/cli.md\n";
 
 void cli_err(const char *cmd, const char *fmt, ...)
@@ -54,7 +54,7 @@ int main(int argc, char **argv)
 		fputs(usage, stdout);
 		return EXIT_OK;
 	}
-	if (strcmp(cmd, "--version") == 0) {
+	if (strcmp(cmd, "--version") == 0 && argc == 2) {
 		printf("fwtrust %s\n", FWTRUST_VERSION);
 		return EXIT_OK;
 	}

@@ -106,6 +106,46 @@ void fw_uuid_format(const uint8_t in[16], char out[37])
 	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 }
 
+int fw_text_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		uint32_t cp;
+		int n, i;
+
+		if (*p < 0x80) {
+			if (*p < 0x20 || *p == 0x7f)
+				return 0;
+			p++;
+			continue;
+		}
+		if ((*p & 0xe0) == 0xc0) {
+			n = 1;
+			cp = *p & 0x1f;
+		} else if ((*p & 0xf0) == 0xe0) {
+			n = 2;
+			cp = *p & 0x0f;
+		} else if ((*p & 0xf8) == 0xf0) {
+			n = 3;
+			cp = *p & 0x07;
+		} else {
+			return 0;
+		}
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		/* overlong forms, surrogates, beyond U+10FFFF, C1 controls */
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff || (cp >= 0x80 && cp < 0xa0))
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
 int fw_parse_u64(const char *s, uint64_t *out)
 {
 	uint64_t v = 0;
@@ -192,7 +232,8 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 
 int fw_files_commit(const struct fw_file_out *files, size_t n, int overwrite, struct fw_diag *d)
 {
-	char tmp[MAX_COMMIT_FILES][4096];
+	char tmp[MAX_COMMIT_FILES][4096], bak[MAX_COMMIT_FILES][4096];
+	int has_bak[MAX_COMMIT_FILES] = {0};
 	size_t i, written = 0, published = 0;
 	int rc = FW_E_IO;
 
@@ -230,6 +271,20 @@ int fw_files_commit(const struct fw_file_out *files, size_t n, int overwrite, st
 			                 strerror(errno));
 			goto fail;
 		}
+		/* replacing: keep the old file under a second name until all of
+		 * the new ones are in place, so a failure can put it back */
+		if (overwrite && access(files[i].path, F_OK) == 0) {
+			size_t plen = strlen(files[i].path);
+
+			memcpy(bak[i], tmp[i], sizeof(bak[i]));
+			memcpy(bak[i] + plen, ".bak", 4); /* "<path>.bak-XXXXXX", unique like tmp */
+			if (link(files[i].path, bak[i]) != 0) {
+				rc = fw_diag_set(d, FW_E_IO, "%s: cannot keep a backup: %s", files[i].path,
+				                 strerror(errno));
+				goto fail;
+			}
+			has_bak[i] = 1;
+		}
 	}
 	for (i = 0; i < n; i++) {
 		int r = overwrite ? rename(tmp[i], files[i].path) : link(tmp[i], files[i].path);
@@ -247,11 +302,22 @@ int fw_files_commit(const struct fw_file_out *files, size_t n, int overwrite, st
 	for (i = 0; i < n; i++) {
 		if (!overwrite)
 			unlink(tmp[i]);
+		if (has_bak[i])
+			unlink(bak[i]);
 	}
 	return FW_OK;
 fail:
-	for (i = 0; i < published; i++)
-		unlink(files[i].path);
+	for (i = 0; i < published; i++) {
+		if (has_bak[i])
+			rename(bak[i], files[i].path);
+		else
+			unlink(files[i].path);
+		has_bak[i] = 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (has_bak[i])
+			unlink(bak[i]);
+	}
 	for (i = 0; i < written; i++)
 		unlink(tmp[i]);
 	return rc;

@@ -62,6 +62,10 @@ FW_NODISCARD int fw_hex_decode(const char *hex, uint8_t *out, size_t out_len);
 FW_NODISCARD int fw_uuid_parse(const char *s, uint8_t out[16]);
 void fw_uuid_format(const uint8_t in[16], char out[37]);
 
+/* 1 if s is well-formed UTF-8 without control characters (text that goes
+ * into envelopes and records), else 0. */
+int fw_text_valid(const char *s);
+
 /* Parse a decimal unsigned 64-bit integer; the whole string must be digits. */
 FW_NODISCARD int fw_parse_u64(const char *s, uint64_t *out);
 

@@ -1,4 +1,4 @@
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* memmem */
 #include "crypto/crypto.h"
 
 #include <errno.h>
@@ -204,9 +204,13 @@ static int key_load(const char *path, int private_part, struct fw_key **out, str
 	k->pkey = private_part ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL)
 	                       : PEM_read_bio_PUBKEY(b, NULL, no_passphrase, NULL);
 	if (k->pkey == NULL) {
-		rc = fw_diag_set(d, FW_E_KEY, "%s: not a PEM %s key (%s)", path,
-		                 private_part ? "private (PKCS#8)" : "public (SubjectPublicKeyInfo)",
-		                 ossl_reason());
+		if (private_part && memmem(buf, len, "ENCRYPTED", 9) != NULL)
+			rc = fw_diag_set(d, FW_E_KEY,
+			                 "%s: the private key is encrypted; fwtrust needs an unencrypted "
+			                 "PEM key (keep it in a protected location)", path);
+		else
+			rc = fw_diag_set(d, FW_E_KEY, "%s: not a PEM %s key", path,
+			                 private_part ? "private" : "public (SubjectPublicKeyInfo)");
 		goto fail;
 	}
 	k->has_private = private_part;

@@ -338,12 +338,13 @@ static int parse_sign1(struct fwv_slice block, struct sign1 *s)
 			rc = fwv_cbor_expect(&c, CBOR_BSTR, &kid);
 			if (rc != FWV_OK)
 				return FWV_E_HEADER;
-			if (!s->has_kid) {
-				if (kid.val != FWV_KEY_ID_LEN)
-					return FWV_E_UNKNOWN_KEY;
-				s->kid = kid.data;
-				s->has_kid = 1;
-			}
+			/* RFC 9052 §3: a label must not be in both buckets */
+			if (s->has_kid)
+				return FWV_E_HEADER;
+			if (kid.val != FWV_KEY_ID_LEN)
+				return FWV_E_UNKNOWN_KEY;
+			s->kid = kid.data;
+			s->has_kid = 1;
 		} else {
 			return FWV_E_HEADER;
 		}
@@ -407,7 +408,7 @@ static int verify_block(const struct fwv_port *port, struct fwv_slice block,
 	uint8_t tbs[SIGSTRUCT_MAX];
 	struct sign1 s;
 	size_t n, i;
-	int rc, type, tried = 0;
+	int rc, vr, type, tried = 0;
 
 	rc = parse_sign1(block, &s);
 	if (rc != FWV_OK)
@@ -432,10 +433,13 @@ static int verify_block(const struct fwv_port *port, struct fwv_slice block,
 			continue;
 		}
 		tried = 1;
-		if (port->verify(k->type, k->pub, k->pub_len, tbs, n, s.sig.ptr) == 0) {
+		vr = port->verify(k->type, k->pub, k->pub_len, tbs, n, s.sig.ptr);
+		if (vr == 0) {
 			*signer = k->id;
 			return FWV_OK;
 		}
+		if (vr < 0)
+			return FWV_E_CRYPTO;
 		if (s.has_kid)
 			return FWV_E_BAD_SIGNATURE;
 	}
@@ -860,13 +864,13 @@ static int hash_buf(struct fwv_ctx *ctx, const uint8_t *p, size_t n, uint8_t out
 
 	if (port->hash_init(ctx->hash.bytes) != 0)
 		return FWV_E_CRYPTO;
-	if (port->hash_update(ctx->hash.bytes, p, n) != 0 ||
-	    port->hash_final(ctx->hash.bytes, out) != 0) {
+	if (port->hash_update(ctx->hash.bytes, p, n) != 0) {
 		if (port->hash_abort)
 			port->hash_abort(ctx->hash.bytes);
 		return FWV_E_CRYPTO;
 	}
-	return FWV_OK;
+	/* hash_final releases the state on every path */
+	return port->hash_final(ctx->hash.bytes, out) == 0 ? FWV_OK : FWV_E_CRYPTO;
 }
 
 int fwv_begin(struct fwv_ctx *ctx, const uint8_t *env, size_t env_len,

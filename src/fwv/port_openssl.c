@@ -109,7 +109,7 @@ static int verify(int key_type, const uint8_t *pub, size_t pub_len,
 	EVP_MD_CTX *md = NULL;
 	EVP_PKEY *pkey = NULL;
 	unsigned char *der = NULL;
-	int der_len = 0, rc = -1;
+	int der_len = 0, rc = -1, v;
 
 	if (key_type == FWV_KEY_ED25519) {
 		if (pub_len != 32)
@@ -120,18 +120,20 @@ static int verify(int key_type, const uint8_t *pub, size_t pub_len,
 	}
 	md = EVP_MD_CTX_new();
 	if (pkey == NULL || md == NULL)
-		goto out;
+		goto out; /* -1: the trusted key itself is unusable */
 	if (key_type == FWV_KEY_ED25519) {
-		if (EVP_DigestVerifyInit_ex(md, NULL, NULL, NULL, NULL, pkey, NULL) == 1 &&
-		    EVP_DigestVerify(md, sig, FWV_SIG_LEN, msg, msg_len) == 1)
-			rc = 0;
-	} else {
-		if (!raw_to_der(sig, &der, &der_len))
+		if (EVP_DigestVerifyInit_ex(md, NULL, NULL, NULL, NULL, pkey, NULL) != 1)
 			goto out;
-		if (EVP_DigestVerifyInit_ex(md, NULL, "SHA256", NULL, NULL, pkey, NULL) == 1 &&
-		    EVP_DigestVerify(md, der, (size_t)der_len, msg, msg_len) == 1)
-			rc = 0;
+		v = EVP_DigestVerify(md, sig, FWV_SIG_LEN, msg, msg_len);
+	} else {
+		if (!raw_to_der(sig, &der, &der_len) ||
+		    EVP_DigestVerifyInit_ex(md, NULL, "SHA256", NULL, NULL, pkey, NULL) != 1)
+			goto out;
+		v = EVP_DigestVerify(md, der, (size_t)der_len, msg, msg_len);
 	}
+	/* 1 valid, 0 invalid; OpenSSL's negative values are failures, but a
+	 * signature it cannot even parse (r or s out of range) is invalid */
+	rc = v == 1 ? 0 : 1;
 out:
 	ERR_clear_error(); /* a refusal is an answer, not an error to report later */
 	OPENSSL_free(der);

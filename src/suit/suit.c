@@ -124,7 +124,9 @@ int fw_suit_sign(const struct fw_suit_manifest *m, const struct fw_key *key, uin
 
 	if (m->version == NULL || strlen(m->version) == 0 ||
 	    strlen(m->version) > FW_MAX_VERSION_STRING)
-		return fw_diag_set(d, FW_E_ARG, "--version: 1 to %d characters", FW_MAX_VERSION_STRING);
+		return fw_diag_set(d, FW_E_ARG, "--version: 1 to %d bytes of text", FW_MAX_VERSION_STRING);
+	if (!fw_text_valid(m->version))
+		return fw_diag_set(d, FW_E_ARG, "--version: not UTF-8 text (or has control characters)");
 
 	fw_cbw_init(&man, b_man, sizeof(b_man));
 	encode_manifest(&man, m);
@@ -211,6 +213,14 @@ static json_t *uuid_json(const uint8_t *p, size_t n)
 	return json_string(buf);
 }
 
+/* Envelope text is untrusted: invalid UTF-8 is shown as null, not dropped. */
+static json_t *text_json(struct fwv_slice t)
+{
+	json_t *s = t.len ? json_stringn((const char *)t.ptr, t.len) : NULL;
+
+	return s ? s : json_null();
+}
+
 /* SUIT sequence numbers are uint64; above 2^63-1 JSON gets the decimal
  * string so the value stays exact. */
 static json_t *u64_json(uint64_t v)
@@ -268,10 +278,7 @@ json_t *fw_suit_info_json(const struct fwv_manifest_info *mi, size_t env_len)
 	json_object_set_new(r, "envelope_size", json_integer((json_int_t)env_len));
 	json_object_set_new(r, "manifest_version", json_integer(1));
 	json_object_set_new(r, "sequence", u64_json(mi->sequence));
-	json_object_set_new(r, "version",
-	                    mi->version.len ? json_stringn((const char *)mi->version.ptr,
-	                                                   mi->version.len)
-	                                    : json_null());
+	json_object_set_new(r, "version", text_json(mi->version));
 	json_object_set_new(r, "vendor_id", uuid_json(mi->vendor_id.ptr, mi->vendor_id.len));
 	json_object_set_new(r, "class_id", uuid_json(mi->class_id.ptr, mi->class_id.len));
 	json_object_set_new(r, "device_id", mi->device_id.len

@@ -141,6 +141,17 @@ static void t_files_commit(void)
 	CHECK(got && len == 4 && memcmp(got, "XXXX", 4) == 0);
 	free(got);
 
+	/* replacing, the second file fails: the first keeps its old content */
+	snprintf(bad, sizeof(bad), "%s/no-such-dir/b.bin", dir);
+	f[0].data = "YYYY";
+	f[1].path = bad;
+	CHECK_EQ(fw_files_commit(f, 2, 1, &d), FW_E_IO);
+	got = harness_read(a, &len);
+	CHECK(got && len == 4 && memcmp(got, "XXXX", 4) == 0);
+	free(got);
+	CHECK_EQ(count_entries(dir), 2);
+	f[1].path = b;
+
 	/* the second file cannot be written: the first must not appear */
 	unlink(a);
 	unlink(b);

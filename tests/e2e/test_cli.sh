@@ -136,6 +136,20 @@ expect_rc 2; expect_err "nodir/out.suit"; one_line_err
 [ "$(ls -A | sort | md5sum)" = "$before" ] || bad "files appeared: $(ls -A)"
 end
 
+begin "options: spelled out in full, -h is help, bad text refused"
+run "$FW" verify --env fw-ed25519.suit --pub k-ed25519.pub; expect_rc 2; expect_err "unknown option '--env'"; one_line_err
+run "$FW" verify --envelope=fw-ed25519.suit --pub=k-ed25519.pub; expect_rc 0
+run "$FW" sign -h; expect_rc 0; expect_out "usage: fwtrust sign"
+run "$FW" sign -x; expect_rc 2; expect_err "unknown option '-x'"; one_line_err
+run "$FW" sign --key k-ed25519.key --image fw.bin --vendor-id $V --class-id $C --sequence 1 --version "$(printf 'bad\377')" --out t.suit
+expect_rc 2; expect_err "--version: not UTF-8"; one_line_err
+run "$FW" sign --key k-ed25519.key --image fw.bin --vendor-id $V --class-id $C --sequence 1 --version "$(printf '1.0\033[2K')" --out t.suit
+expect_rc 2; expect_err "control characters"
+head -c 50 fw.bin > small.bin
+run "$FW" key id small.bin; expect_rc 2; expect_err "small.bin: not a PEM public or private key"; one_line_err
+[ ! -e t.suit ] || bad "t.suit written"
+end
+
 begin "sign refuses to overwrite unless --force"
 sign ed25519 43 fw-ed25519.suit; expect_rc 2; expect_err "already exists"
 sign ed25519 43 fw-ed25519.suit --force; expect_rc 0

@@ -272,6 +272,9 @@ static void t_alg_header_attacks(void)
 	e.alg = 5;
 	CHECK_EQ(attack(&m, &e), FWV_E_ALG_UNSUPPORTED);
 	base(&m, &e, K(ed));
+	e.kid_both = 1;
+	CHECK_EQ(attack(&m, &e), FWV_E_HEADER);
+	base(&m, &e, K(ed));
 	e.extra_protected_label = 1;
 	CHECK_EQ(attack(&m, &e), FWV_E_HEADER);
 	base(&m, &e, K(ed));
@@ -707,6 +710,40 @@ static void t_ed25519_known_answer(void)
 	fw_key_free(k);
 }
 
+/* A port that cannot decide must not be read as a verdict either way. */
+static int failing_verify(int type, const uint8_t *pub, size_t pub_len, const uint8_t *msg,
+                          size_t len, const uint8_t sig[FWV_SIG_LEN])
+{
+	(void)type, (void)pub, (void)pub_len, (void)msg, (void)len, (void)sig;
+	return -1;
+}
+
+static void t_port_failure(void)
+{
+	struct fwv_port port = *fwv_port_openssl();
+	uint8_t man[1024], env[2048];
+	struct fwv_device dev;
+	struct fwv_key tk;
+	struct fwv_ctx ctx;
+	struct tman m;
+	struct tenv e;
+	size_t el;
+
+	base(&m, &e, K(ed));
+	el = tenv_build(&e, man, tman_encode(&m, man, sizeof(man)), env, sizeof(env));
+	default_device(&dev, &m);
+	fw_key_to_fwv(ed, &tk);
+	port.verify = failing_verify;
+	fwv_init(&ctx, &port);
+	CHECK_EQ(fwv_begin(&ctx, env, el, &tk, 1, &dev), FWV_E_CRYPTO);
+	fwv_clear(&ctx);
+	/* a trusted key whose bytes are not a key: the port cannot decide */
+	tk.pub_len = 31;
+	fwv_init(&ctx, fwv_port_openssl());
+	CHECK_EQ(fwv_begin(&ctx, env, el, &tk, 1, &dev), FWV_E_CRYPTO);
+	fwv_clear(&ctx);
+}
+
 static void t_error_names(void)
 {
 	int i, j;
@@ -747,6 +784,7 @@ static const struct harness_test tests[] = {
     {"bounds_truncation_trailing", t_bounds},
     {"example0_interop_and_every_one_byte_change", t_example0_interop},
     {"ed25519_known_answer_rfc8032", t_ed25519_known_answer},
+    {"crypto_port_failure_is_no_verdict", t_port_failure},
     {"error_names", t_error_names},
     {"teardown", t_teardown},
 };

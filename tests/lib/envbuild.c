@@ -144,7 +144,7 @@ size_t tenv_build(const struct tenv *e, const uint8_t *manifest, size_t manifest
 	size_t sig_len = e->sig_len ? e->sig_len : 64;
 	uint8_t big_sig[128];
 	uint64_t nprot = (!e->alg_unprotected) + (!e->no_kid) + !!e->extra_protected_label;
-	uint64_t nunprot = !!e->alg_unprotected + !!e->alg_both;
+	uint64_t nunprot = !!e->alg_unprotected + !!e->alg_both + !!e->kid_both;
 
 	fw_cbw_init(&wrapped, bw, sizeof(bw));
 	fw_cbw_bstr(&wrapped, manifest, manifest_len);
@@ -194,9 +194,13 @@ size_t tenv_build(const struct tenv *e, const uint8_t *manifest, size_t manifest
 	fw_cbw_head(&s1, 4, 4);
 	fw_cbw_wrap(&s1, &prot);
 	fw_cbw_head(&s1, 5, nunprot);
-	if (nunprot) {
+	if (e->alg_unprotected || e->alg_both) {
 		fw_cbw_int(&s1, 1);
 		fw_cbw_int(&s1, alg);
+	}
+	if (e->kid_both) {
+		fw_cbw_int(&s1, 4);
+		fw_cbw_bstr(&s1, e->kid ? e->kid : fw_key_id(e->key), 32);
 	}
 	if (e->embed_payload)
 		fw_cbw_wrap(&s1, &dg);

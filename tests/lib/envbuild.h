@@ -33,6 +33,7 @@ struct tenv {
 	int64_t alg;                 /* 0: the key's own COSE alg */
 	int alg_unprotected;         /* alg in unprotected header instead */
 	int alg_both;                /* alg in protected and unprotected */
+	int kid_both;                /* kid in protected and unprotected */
 	int no_kid;
 	const uint8_t *kid;          /* NULL: the key's id */
 	int extra_protected_label;   /* crit-like label 2 in protected */
