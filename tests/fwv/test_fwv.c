@@ -604,9 +604,9 @@ static void t_example0_interop(void)
 	unsigned delta;
 	int accepted = 0;
 
-	CHECK_EQ(fw_key_load_public(harness_src_path("../shared/specs/vectors/suit-example0.pub.pem"),
+	CHECK_EQ(fw_key_load_public(harness_src_path("tests/vectors/suit-example0.pub.pem"),
 	                            &pub, NULL), FW_OK);
-	env = harness_read(harness_src_path("../shared/specs/vectors/suit-example0.suit"), &len);
+	env = harness_read(harness_src_path("tests/vectors/suit-example0.suit"), &len);
 	CHECK(env != NULL && len == 237);
 	if (!env || !pub)
 		return;
@@ -675,7 +675,7 @@ static void t_ed25519_known_answer(void)
 	size_t exlen = 0;
 
 	CHECK(k != NULL);
-	ex = harness_read(harness_src_path("../shared/specs/vectors/suit-example0.suit"), &exlen);
+	ex = harness_read(harness_src_path("tests/vectors/suit-example0.suit"), &exlen);
 	CHECK(ex != NULL && exlen == 237);
 	if (!k || !ex)
 		return;
