@@ -22,9 +22,10 @@ static const char usage[] =
 static void print_safe(const char *s)
 {
 	const unsigned char *p;
+	int clean = fw_text_valid(s); /* UTF-8 without C0/C1 controls */
 
 	for (p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
+		if (!clean && (*p < 0x20 || *p >= 0x7f))
 			printf("\\x%02x", *p);
 		else
 			putchar(*p);

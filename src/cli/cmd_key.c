@@ -85,9 +85,10 @@ static int key_id(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	rc = fw_key_load_public(argv[optind], &key, &d);
-	if (rc == FW_E_KEY) {
+	if (rc == FW_E_KEY && strstr(d.msg, ": not a PEM ") != NULL) {
+		/* not a public key file: try it as a private key */
 		rc = fw_key_load_private(argv[optind], &key, &d2);
-		if (rc == FW_E_KEY && strstr(d2.msg, "encrypted") == NULL)
+		if (rc == FW_E_KEY && strstr(d2.msg, ": not a PEM ") != NULL)
 			fw_diag_set(&d, rc, "%s: not a PEM public or private key", argv[optind]);
 		else
 			d = d2;

@@ -124,6 +124,13 @@ int cmd_verify(int argc, char **argv)
 	}
 	rc = fw_suit_verify(env, env_len, tk, npub, &dev, image, &v, &d);
 	have_info = fwv_parse_envelope(env, env_len, &mi) == FWV_OK;
+	if (rc == FW_E_VERIFY && (v.fwv_rc == FWV_E_CRYPTO || v.fwv_rc == FWV_E_ARG ||
+	                          v.fwv_rc == FWV_E_STATE || v.fwv_rc == FWV_E_NO_KEYS)) {
+		/* the verifier could not decide: an error, not a refusal */
+		cli_err("verify", "%s: %s: %s", envelope, fwv_err_name(v.fwv_rc),
+		        fw_suit_explain(v.fwv_rc));
+		goto out;
+	}
 	if (rc == FW_E_VERIFY) {
 		char extra[160] = "";
 

@@ -54,6 +54,8 @@ int opts_bad(const char *cmd, int argc, char **argv)
 	if (abbreviated)
 		cli_err(cmd, "unknown option '%s' (spell options out in full; run 'fwtrust %s --help')",
 		        abbreviated, cmd);
+	else if (optopt != 0 && strncmp(arg, "--", 2) == 0 && strchr(arg, '=') != NULL)
+		cli_err(cmd, "option '%.*s' takes no value", (int)(strchr(arg, '=') - arg), arg);
 	else if (optopt != 0 && strncmp(arg, "--", 2) == 0)
 		cli_err(cmd, "option '%s' needs a value", arg);
 	else if (optopt != 0)

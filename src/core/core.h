@@ -77,9 +77,11 @@ FW_NODISCARD int fw_file_read(const char *path, size_t max, uint8_t **out, size_
 /*
  * Write files as one commit: each file is written in full to a temporary
  * name beside it, then all are published with link(2) (which refuses to
- * replace an existing file) or, with overwrite, rename(2). If any step
- * fails, every file already published by this call is removed and the
- * temporaries are deleted: either all files appear or none.
+ * replace an existing file) or, with overwrite, rename(2) after the old
+ * file is kept under <path>.bak-XXXXXX. If any step fails, files already
+ * published by this call are removed (or, when replacing, their old
+ * content is put back) and the temporaries are deleted: either all new
+ * files appear or none.
  */
 struct fw_file_out {
 	const char *path;

@@ -906,6 +906,8 @@ int fwv_begin(struct fwv_ctx *ctx, const uint8_t *env, size_t env_len,
 		rc = verify_block(ctx->port, e.blocks[i], e.digest_payload, keys, nkeys, &signer);
 		if (rc == FWV_OK)
 			break;
+		if (rc == FWV_E_CRYPTO)
+			return fail(ctx, rc); /* undecided is no verdict: never skip past it */
 		if (i == 0)
 			first = rc;
 	}

@@ -141,6 +141,9 @@ run "$FW" verify --env fw-ed25519.suit --pub k-ed25519.pub; expect_rc 2; expect_
 run "$FW" verify --envelope=fw-ed25519.suit --pub=k-ed25519.pub; expect_rc 0
 run "$FW" sign -h; expect_rc 0; expect_out "usage: fwtrust sign"
 run "$FW" sign -x; expect_rc 2; expect_err "unknown option '-x'"; one_line_err
+run "$FW" sign --force=1; expect_rc 2; expect_err "option '--force' takes no value"; one_line_err
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out rsa.key 2>/dev/null
+run "$FW" key id rsa.key; expect_rc 2; expect_err "rsa.key: key type RSA is not accepted"; one_line_err
 run "$FW" sign --key k-ed25519.key --image fw.bin --vendor-id $V --class-id $C --sequence 1 --version "$(printf 'bad\377')" --out t.suit
 expect_rc 2; expect_err "--version: not UTF-8"; one_line_err
 run "$FW" sign --key k-ed25519.key --image fw.bin --vendor-id $V --class-id $C --sequence 1 --version "$(printf '1.0\033[2K')" --out t.suit
