@@ -6,8 +6,14 @@
 set -u
 FW=$(realpath "${1:?usage: demo.sh FWTRUST [--quiet]}")
 QUIET=${2:-}
-WORK=$(mktemp -d /tmp/fwtrust-demo.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+if [ -n "$QUIET" ]; then
+  WORK=$(mktemp -d /tmp/fwtrust-demo.XXXXXX)
+  trap 'rm -rf "$WORK"' EXIT
+else
+  # kept for a look afterwards; replaced on every run
+  WORK="$(cd "$(dirname "$0")/.." && pwd)/out/demo"
+  rm -rf "$WORK" && mkdir -p "$WORK"
+fi
 cd "$WORK" || exit 2
 
 pass=0 fail=0
@@ -77,5 +83,6 @@ expect 1 "untrusted signer refused"
 
 say ""
 say "demo: $pass steps as expected, $fail not"
+say "the keys, images, envelopes and signing records are in $WORK"
 [ -z "$QUIET" ] || echo "RESULT $pass $fail"
 [ "$fail" -eq 0 ]
