@@ -22,7 +22,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#ifndef TARGET
 #define TARGET "fuzz_envelope"
+#endif
 #define MAX_INPUT (1024u * 1024u) /* corpus files are small; refuse anything odd */
 
 struct paths {

@@ -6,16 +6,24 @@
 # Signs and verifies a 256 MiB random image with BUILD_DIR/fwtrust and prints
 # the times as ratios to `openssl dgst -sha256` of the same file, measured in
 # the same run; then runs BUILD_DIR/bench/bench_sigs (signature verifications
-# per second for each algorithm). The issue's target, verify <= 1.15x
-# openssl dgst, is reported, not enforced: the exit status is 0 unless a
-# command fails.
+# per second for each algorithm) and BUILD_DIR/bench/bench_log (evidence-log
+# appends against plain batched SQLite inserts of the same records, and
+# `audit verify` of a 1,000,000-record store, library and CLI). The issues'
+# targets (verify <= 1.15x openssl dgst; appends >= 0.70x SQLite; audit of
+# 1,000,000 records < 5 s) are reported, not enforced: the exit status is 0
+# unless a command fails.
 #
 # Each command runs ROUNDS times (default 5), the three taking turns so that
 # load from elsewhere hits all of them alike; the ratio uses the medians, the
 # best times are shown beside them. The page cache is warmed first, so this
 # measures hashing and the read path, not the disk.
 #
-# Environment: ROUNDS (3..15), BENCH_SIGS_SECONDS (default 1), OPENSSL.
+# bench_log writes its databases (~0.4 GB, on disk: commits are fsynced) in
+# a directory of its own under $TMPDIR (default /tmp) and removes it.
+#
+# Environment: ROUNDS (3..15), BENCH_SIGS_SECONDS (default 1), OPENSSL,
+# BENCH_LOG_RECORDS (per append run, default 200000), BENCH_LOG_AUDIT_RECORDS
+# (default 1000000; 0 skips the audit), BENCH_LOG_ROUNDS (1..15, default 3).
 set -euo pipefail
 
 usage() {
@@ -26,13 +34,17 @@ usage() {
 build=$1
 fwtrust=$build/fwtrust
 bench_sigs=$build/bench/bench_sigs
+bench_log=$build/bench/bench_log
 openssl=${OPENSSL:-openssl}
 rounds=${ROUNDS:-5}
 sig_secs=${BENCH_SIGS_SECONDS:-1}
+log_records=${BENCH_LOG_RECORDS:-200000}
+log_audit_records=${BENCH_LOG_AUDIT_RECORDS:-1000000}
+log_rounds=${BENCH_LOG_ROUNDS:-3}
 size_mib=256
 target=1.15
 
-for exe in "$fwtrust" "$bench_sigs"; do
+for exe in "$fwtrust" "$bench_sigs" "$bench_log"; do
 	if [ ! -x "$exe" ]; then
 		echo "bench.sh: $exe not found: build first (ninja -C $build)" >&2
 		exit 2
@@ -136,3 +148,6 @@ echo
 # otherwise be written back while bench_sigs runs.
 rm -rf "$tmp"
 "$bench_sigs" "$sig_secs"
+echo
+"$bench_log" --records "$log_records" --audit-records "$log_audit_records" \
+	--rounds "$log_rounds" --fwtrust "$fwtrust"

@@ -37,15 +37,22 @@ suite() { # label, command...
 }
 
 run_build() { # label, build dir
-  local label=$1 dir=$2 t
+  local label=$1 dir=$2 t name
   for t in "$dir"/tests/test_*; do
     [ -f "$t" ] && [ -x "$t" ] || continue
     suite "$label $(basename "$t")" "$t"
   done
-  if [ -x "$dir/fuzz/fuzz_envelope_replay" ]; then
-    suite "$label fuzz corpus replay" "$dir/fuzz/fuzz_envelope_replay" fuzz/corpus/envelope
-  fi
+  # every fuzz target replays its corpus: fuzz/fuzz_<name>_replay <- fuzz/corpus/<name>
+  for t in "$dir"/fuzz/fuzz_*_replay; do
+    [ -f "$t" ] && [ -x "$t" ] || continue
+    name=$(basename "$t")
+    name=${name#fuzz_}
+    name=${name%_replay}
+    suite "$label fuzz $name replay" "$t" "fuzz/corpus/$name"
+  done
   suite "$label e2e cli" bash tests/e2e/test_cli.sh "$dir/fwtrust"
+  suite "$label e2e store cli" bash tests/e2e/test_store_cli.sh "$dir/fwtrust"
+  suite "$label e2e crash" bash tests/e2e/test_crash.sh "$dir"
   suite "$label e2e demo" bash scripts/demo.sh "$dir/fwtrust" --quiet
 }
 

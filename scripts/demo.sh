@@ -81,6 +81,39 @@ show "$FW" verify --pub release.pub --envelope mallory.suit \
   --image controller-fw-2.4.1-security.bin --min-sequence 42
 expect 1 "untrusted signer refused"
 
+step "9. The OEM creates its store: SQLite, and an evidence log with its own signing key"
+show "$FW" init --db fwtrust.db --origin demo.example/evidence
+expect 0 "store initialised"
+
+step "10. The release key is registered as trusted for signing releases (recorded)"
+show "$FW" key trust release.pub --name release-2026 --role release-signing --db fwtrust.db
+expect 0 "release key registered"
+
+step "11. The signed release is verified and stored, envelope and image (recorded)"
+show "$FW" release add controller-fw-2.4.1-security.suit --image controller-fw-2.4.1-security.bin \
+  --product controller --family ctl-a --db fwtrust.db
+expect 0 "release added"
+show "$FW" release add mallory.suit --image controller-fw-2.4.1-security.bin \
+  --product controller --family ctl-a --db fwtrust.db
+expect 1 "release by an unregistered key refused"
+show "$FW" release list --db fwtrust.db
+expect 0 "releases listed"
+
+step "12. The log signs a checkpoint (C2SP tlog-checkpoint in a signed note)"
+show "$FW" audit checkpoint --db fwtrust.db --out checkpoint.txt
+expect 0 "checkpoint signed"
+
+step "13. An auditor gets a proof for the release record and checks it offline, with only the log's public key"
+show "$FW" audit prove --index 2 --db fwtrust.db --out release-record
+expect 0 "inclusion proof written"
+show "$FW" audit verify-proof --checkpoint checkpoint.txt --proof release-record.proof \
+  --record release-record.record --key fwtrust.db-log.pub
+expect 0 "proof verified offline"
+
+step "14. The whole log is rebuilt from its records and every checkpoint checked"
+show "$FW" audit verify --db fwtrust.db --checkpoint checkpoint.txt
+expect 0 "log verified"
+
 say ""
 say "demo: $pass steps as expected, $fail not"
 say "the keys, images, envelopes and signing records are in $WORK"

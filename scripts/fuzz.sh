@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Build the libFuzzer target for the libfwv envelope parser with ASan+UBSan
-# and run it for FUZZ_SECONDS (default 60) on a copy of the committed
-# corpus. The committed corpus is never written: new inputs land in the
-# copy, and crashes in build-fuzz/findings/ (see fuzz/README.md to turn
-# one into a permanent test).
+# Build the libFuzzer targets with ASan+UBSan and run each for FUZZ_SECONDS
+# (default 60) on a copy of its committed corpus:
+#   envelope  libfwv envelope parser and verifier (fuzz/fuzz_envelope.c)
+#   note      C2SP signed notes, checkpoints, vkeys (fuzz/fuzz_note.c)
+#   proof     tlog-proof and consistency proof files and the Merkle
+#             verifiers behind them (fuzz/fuzz_proof.c)
+# The committed corpus is never written: new inputs land in the copy, and
+# crashes in build-fuzz/findings/<target>/ (see fuzz/README.md to turn one
+# into a permanent test).
 #
-# Usage: scripts/fuzz.sh            (what `make fuzz` runs)
-#   FUZZ_SECONDS=300 FUZZ_JOBS=4 FUZZ_ARGS=-use_value_profile=1 scripts/fuzz.sh
+# Usage: scripts/fuzz.sh            (what `make fuzz` runs: every target)
+#   FUZZ_TARGETS="note proof" FUZZ_SECONDS=300 FUZZ_JOBS=4 \
+#   FUZZ_ARGS=-use_value_profile=1 scripts/fuzz.sh
 # Needs (Debian 12): clang libclang-rt-14-dev libssl-dev
 set -euo pipefail
 
@@ -17,9 +22,27 @@ OUT=${FUZZ_OUT:-build-fuzz}
 SECONDS_TO_RUN=${FUZZ_SECONDS:-60}
 JOBS=${FUZZ_JOBS:-1}
 MAX_LEN=${FUZZ_MAX_LEN:-4096}
-CORPUS_SRC=fuzz/corpus/envelope
-BIN=$OUT/fuzz_envelope
+TARGETS=${FUZZ_TARGETS:-envelope note proof}
 CC=${FUZZ_CC:-}
+
+# Sources of each target besides fuzz/fuzz_<target>.c
+sources() { # target
+	case "$1" in
+	envelope) echo "src/fwv/cbor.c src/fwv/fwv.c src/fwv/port_openssl.c" ;;
+	note | proof)
+		echo "src/evidence/merkle.c src/evidence/note.c src/evidence/proof.c" \
+			"src/core/core.c src/crypto/crypto.c src/fwv/port_openssl.c"
+		;;
+	*) return 1 ;;
+	esac
+}
+
+for t in $TARGETS; do
+	if ! sources "$t" >/dev/null || [ ! -d "fuzz/corpus/$t" ]; then
+		echo "fuzz: unknown target '$t' (known: envelope note proof)" >&2
+		exit 2
+	fi
+done
 
 if [ -z "$CC" ]; then
 	for c in clang clang-14; do
@@ -34,61 +57,72 @@ if [ -z "$CC" ]; then
 	exit 2
 fi
 
-mkdir -p "$OUT/corpus" "$OUT/findings"
-echo "fuzz: building $BIN with $CC ($("$CC" -dumpversion))"
-# -fsanitize=fuzzer supplies main(); the same target file is replayed by
-# `meson test` (fuzz/replay.c) without it.
-if ! "$CC" -g -O1 -fno-omit-frame-pointer \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-std=c11 -Wall -Wextra -Iinclude -Isrc \
-	fuzz/fuzz_envelope.c src/fwv/cbor.c src/fwv/fwv.c src/fwv/port_openssl.c \
-	-lcrypto -o "$BIN"; then
-	echo "fuzz: build failed; needs clang, libclang-rt-14-dev (libFuzzer, sanitizers) and libssl-dev" >&2
-	exit 2
-fi
+status=0
+for t in $TARGETS; do
+	BIN=$OUT/fuzz_$t
+	CORPUS_SRC=fuzz/corpus/$t
+	CORPUS=$OUT/corpus/$t
+	FINDINGS=$OUT/findings/$t
+	mkdir -p "$FINDINGS"
+	echo "fuzz: building $BIN with $CC ($("$CC" -dumpversion))"
+	# -fsanitize=fuzzer supplies main(); the same target file is replayed
+	# by `meson test` (fuzz/replay.c) without it.
+	# shellcheck disable=SC2046 # the source list is split on purpose
+	if ! "$CC" -g -O1 -fno-omit-frame-pointer \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-std=c11 -Wall -Wextra -Iinclude -Isrc \
+		"fuzz/fuzz_$t.c" $(sources "$t") -lcrypto -o "$BIN"; then
+		echo "fuzz: build failed; needs clang, libclang-rt-14-dev (libFuzzer, sanitizers) and libssl-dev" >&2
+		exit 2
+	fi
 
-# A fresh copy every run: what the fuzzer adds stays out of the source tree
-# until someone chooses to commit it.
-rm -rf "$OUT/corpus"
-mkdir -p "$OUT/corpus"
-cp "$CORPUS_SRC"/* "$OUT/corpus/"
-before=$(find "$OUT/corpus" -type f | wc -l)
+	# A fresh copy every run: what the fuzzer adds stays out of the source
+	# tree until someone chooses to commit it.
+	rm -rf "$CORPUS"
+	mkdir -p "$CORPUS"
+	cp "$CORPUS_SRC"/* "$CORPUS/"
+	before=$(find "$CORPUS" -type f | wc -l)
 
-echo "fuzz: $before seed inputs, ${SECONDS_TO_RUN}s, $JOBS job(s), max_len $MAX_LEN"
-log=$OUT/fuzz.log
-rc=0
-args=(-max_len="$MAX_LEN" -max_total_time="$SECONDS_TO_RUN" -timeout=10 -rss_limit_mb=2048
-      -print_final_stats=1 -artifact_prefix="$OUT/findings/")
-if [ "$JOBS" -gt 1 ]; then
-	args+=(-fork="$JOBS" -ignore_crashes=1)
-fi
-# shellcheck disable=SC2206 # extra libFuzzer flags, split on spaces
-args+=(${FUZZ_ARGS:-})
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
-UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-	"$BIN" "${args[@]}" "$OUT/corpus" >"$log" 2>&1 || rc=$?
+	echo "fuzz: $t: $before seed inputs, ${SECONDS_TO_RUN}s, $JOBS job(s), max_len $MAX_LEN"
+	log=$OUT/fuzz_$t.log
+	rc=0
+	args=(-max_len="$MAX_LEN" -max_total_time="$SECONDS_TO_RUN" -timeout=10 -rss_limit_mb=2048
+	      -print_final_stats=1 -artifact_prefix="$FINDINGS/")
+	if [ "$JOBS" -gt 1 ]; then
+		args+=(-fork="$JOBS" -ignore_crashes=1)
+	fi
+	# shellcheck disable=SC2206 # extra libFuzzer flags, split on spaces
+	args+=(${FUZZ_ARGS:-})
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+		"$BIN" "${args[@]}" "$CORPUS" >"$log" 2>&1 || rc=$?
 
-after=$(find "$OUT/corpus" -type f | wc -l)
-echo
-grep -E '^stat::|^Done|#[0-9]+ +DONE' "$log" | tail -n 12 || true
-echo
-echo "fuzz: corpus $before -> $after inputs ($((after - before)) new, in $OUT/corpus)"
-mapfile -t finds < <(find "$OUT/findings" -type f \( -name 'crash-*' -o -name 'leak-*' \
-	-o -name 'timeout-*' -o -name 'oom-*' \) | sort)
-if [ "${#finds[@]}" -gt 0 ]; then
-	echo "fuzz: ${#finds[@]} finding(s); the first report:"
-	grep -m1 -A 40 -E '^==[0-9]+==ERROR|runtime error|fwv contract broken|deadly signal' "$log" || true
-	for f in "${finds[@]}"; do
-		echo "  $f ($(stat -c %s "$f") bytes): $(xxd -p "$f" | tr -d '\n' | cut -c1-160)"
-	done
-	echo "fuzz: reproduce: $BIN FILE; keep it: see fuzz/README.md"
-	echo "fuzz: full log: $log"
-	exit 1
-fi
-if [ "$rc" -ne 0 ]; then
-	echo "fuzz: the fuzzer exited $rc without a finding; log: $log" >&2
-	exit "$rc"
-fi
-echo "fuzz: no crashes (log: $log)"
-echo "fuzz: to keep new coverage (edges only, keeps the corpus small):"
-echo "  $BIN -merge=1 -use_counters=0 $CORPUS_SRC $OUT/corpus"
+	after=$(find "$CORPUS" -type f | wc -l)
+	echo
+	grep -E '^stat::|^Done|#[0-9]+ +DONE' "$log" | tail -n 12 || true
+	echo
+	echo "fuzz: $t: corpus $before -> $after inputs ($((after - before)) new, in $CORPUS)"
+	mapfile -t finds < <(find "$FINDINGS" -type f \( -name 'crash-*' -o -name 'leak-*' \
+		-o -name 'timeout-*' -o -name 'oom-*' \) | sort)
+	if [ "${#finds[@]}" -gt 0 ]; then
+		echo "fuzz: $t: ${#finds[@]} finding(s); the first report:"
+		grep -m1 -A 40 -E '^==[0-9]+==ERROR|runtime error|contract broken|deadly signal' "$log" || true
+		for f in "${finds[@]}"; do
+			echo "  $f ($(stat -c %s "$f") bytes): $(xxd -p "$f" | tr -d '\n' | cut -c1-160)"
+		done
+		echo "fuzz: reproduce: $BIN FILE; keep it: see fuzz/README.md"
+		echo "fuzz: full log: $log"
+		status=1
+		continue
+	fi
+	if [ "$rc" -ne 0 ]; then
+		echo "fuzz: $t: the fuzzer exited $rc without a finding; log: $log" >&2
+		status=$rc
+		continue
+	fi
+	echo "fuzz: $t: no crashes (log: $log)"
+	echo "fuzz: to keep new coverage (edges only, keeps the corpus small):"
+	echo "  $BIN -merge=1 -use_counters=0 $CORPUS_SRC $CORPUS"
+	echo
+done
+exit "$status"

@@ -8,6 +8,7 @@ packages=(
   gcc make meson ninja-build pkg-config   # build
   libssl-dev openssl                       # OpenSSL 3: host crypto; openssl CLI for bench/tests
   libjansson-dev                           # JSON (signing records, --json output)
+  libsqlite3-dev sqlite3                   # the embedded store; sqlite3 CLI for tamper tests
   clang libclang-rt-14-dev                 # libFuzzer (make fuzz)
   gcc-arm-none-eabi                        # Cortex-M4 footprint check of libfwv
   xxd                                      # tests patch bytes of envelopes

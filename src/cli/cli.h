@@ -14,6 +14,18 @@ void cli_err(const char *cmd, const char *fmt, ...) FW_PRINTF(2, 3);
 /* Map a library error to an exit code after printing d->msg. */
 int cli_fail(const char *cmd, int rc, const struct fw_diag *d);
 
+struct fw_store;
+/* Open the store at --db (or $FWTRUST_DB, or ./fwtrust.db); prints the
+ * error and returns non-zero on failure. */
+int cli_open_store(const char *cmd, const char *db, struct fw_store **s);
+/* Who is acting: $FWTRUST_ACTOR, else "user:<login name>". */
+const char *cli_actor(void);
+/* Print a JSON value (pretty, sorted keys) on stdout. */
+void cli_print_json(const void *json);
+
+int cmd_init(int argc, char **argv);
+int cmd_release(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

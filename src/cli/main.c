@@ -1,8 +1,16 @@
+#define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <pwd.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
 #include "cli/cli.h"
+#include "store/store.h"
 
 #ifndef FWTRUST_VERSION
 #define FWTRUST_VERSION "0.0.0"
@@ -13,12 +21,22 @@ static const char usage[] =
     "\n"
     "Signed firmware updates as recorded trust decisions.\n"
     "\n"
-    "commands:\n"
+    "signing (no store needed):\n"
     "  key generate   create a signing key pair (ed25519 or p256)\n"
     "  key id         print the key id of a key file\n"
     "  sign           sign a firmware image into a SUIT envelope and a signing record\n"
     "  verify         check an envelope (and its image) as a device would\n"
     "  inspect        show what an envelope says, without trusting it\n"
+    "\n"
+    "the store and its evidence log (--db PATH, $FWTRUST_DB, or ./fwtrust.db):\n"
+    "  init           create a store and its evidence-log signing key\n"
+    "  key trust      register a release-signing public key (recorded)\n"
+    "  key revoke     revoke a registered key (recorded)\n"
+    "  key list       the registered keys and their state\n"
+    "  release add    verify and store a signed release (recorded)\n"
+    "  release list   releases and their status; 'release show ID' for one\n"
+    "  audit ...      checkpoints, proofs and full verification of the log\n"
+    "                 (run 'fwtrust audit --help')\n"
     "\n"
     "Run 'fwtrust <command> --help' for the options of a command.\n"
     "Exit status: 0 success, 1 verification refused, 2 usage, input or system error.\n"
@@ -35,10 +53,45 @@ void cli_err(const char *cmd, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+int cli_open_store(const char *cmd, const char *db, struct fw_store **s)
+{
+	struct fw_diag d = {{0}};
+	int rc = fw_store_open(fw_store_default_path(db), 0, s, &d);
+
+	if (rc != FW_OK) {
+		cli_err(cmd, "%s", d.msg);
+		return 1;
+	}
+	return 0;
+}
+
+const char *cli_actor(void)
+{
+	static char buf[300];
+	const char *env = getenv("FWTRUST_ACTOR");
+	struct passwd *pw;
+
+	if (env && env[0])
+		return env;
+	pw = getpwuid(geteuid());
+	snprintf(buf, sizeof(buf), "user:%s", pw ? pw->pw_name : "unknown");
+	return buf;
+}
+
+void cli_print_json(const void *json)
+{
+	char *s = json_dumps((const json_t *)json, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+	if (s)
+		printf("%s\n", s);
+	free(s);
+}
+
 int cli_fail(const char *cmd, int rc, const struct fw_diag *d)
 {
 	cli_err(cmd, "%s", d->msg[0] ? d->msg : fw_err_str(rc));
-	return rc == FW_E_VERIFY ? EXIT_REFUSED : EXIT_USAGE;
+	/* refused evidence or artifacts exit 1, whatever the command */
+	return rc == FW_E_VERIFY || rc == FW_E_TAMPER ? EXIT_REFUSED : EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
@@ -66,6 +119,12 @@ int main(int argc, char **argv)
 		return cmd_verify(argc - 1, argv + 1);
 	if (strcmp(cmd, "inspect") == 0)
 		return cmd_inspect(argc - 1, argv + 1);
+	if (strcmp(cmd, "init") == 0)
+		return cmd_init(argc - 1, argv + 1);
+	if (strcmp(cmd, "release") == 0)
+		return cmd_release(argc - 1, argv + 1);
+	if (strcmp(cmd, "audit") == 0)
+		return cmd_audit(argc - 1, argv + 1);
 	fprintf(stderr, "fwtrust: unknown command '%s' (run 'fwtrust --help')\n", cmd);
 	return EXIT_USAGE;
 }

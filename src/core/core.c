@@ -11,10 +11,12 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 static const char *const err_names[FW_ERR_COUNT] = {
 	"ok", "bad_argument", "io", "exists", "too_large", "no_memory",
-	"bad_key", "crypto", "format", "verify", "internal"
+	"bad_key", "crypto", "format", "verify", "internal", "proof", "bad_note",
+	"signature", "origin", "store", "not_found", "tamper", "conflict"
 };
 
 const char *fw_err_str(int err)
@@ -340,4 +342,39 @@ void fw_wipe(void *p, size_t n)
 {
 	if (p != NULL)
 		OPENSSL_cleanse(p, n);
+}
+
+void fw_b64_encode(const uint8_t *in, size_t len, char *out)
+{
+	EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+}
+
+int fw_b64_decode(const char *in, size_t in_len, uint8_t *out, size_t out_len)
+{
+	unsigned char buf[1024];
+	char again[1400];
+	int n;
+
+	/* only the exact length that encodes out_len bytes can be canonical */
+	if (out_len > 700 || in_len != 4 * ((out_len + 2) / 3))
+		return FW_E_FORMAT;
+	n = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)in_len);
+	if (n < 0)
+		return FW_E_FORMAT;
+	/* EVP_DecodeBlock is lenient (whitespace, padding bits): re-encode and
+	 * compare, so one value has exactly one accepted text */
+	EVP_EncodeBlock((unsigned char *)again, buf, (int)out_len);
+	if (strlen(again) != in_len || memcmp(again, in, in_len) != 0)
+		return FW_E_FORMAT;
+	memcpy(out, buf, out_len);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return FW_OK;
+}
+
+int64_t fw_time_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

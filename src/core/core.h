@@ -31,9 +31,17 @@ enum fw_err {
 	FW_E_CRYPTO = 7,     /* the crypto library failed */
 	FW_E_FORMAT = 8,     /* input is not in the expected format */
 	FW_E_VERIFY = 9,     /* verification refused the input (see detail) */
-	FW_E_INTERNAL = 10
+	FW_E_INTERNAL = 10,
+	FW_E_PROOF = 11,     /* a Merkle proof does not verify */
+	FW_E_NOTE = 12,      /* a signed note or checkpoint is malformed */
+	FW_E_SIGNATURE = 13, /* no valid signature by a trusted key */
+	FW_E_ORIGIN = 14,    /* checkpoint of another log (origin) */
+	FW_E_STORE = 15,     /* the database failed or is not an fwtrust store */
+	FW_E_NOT_FOUND = 16, /* no such record, key or release */
+	FW_E_TAMPER = 17,    /* stored evidence does not match its hashes or checkpoints */
+	FW_E_CONFLICT = 18   /* the request contradicts recorded state (revoked key, duplicate) */
 };
-#define FW_ERR_COUNT 11
+#define FW_ERR_COUNT 19
 
 /* Stable name ("io", "verify", ...). Never NULL. */
 const char *fw_err_str(int err);
@@ -114,6 +122,24 @@ void fw_cbw_bstr(struct fw_cbw *w, const void *p, size_t n);
 void fw_cbw_tstr(struct fw_cbw *w, const char *s);
 /* bstr .cbor: inner's bytes as a byte string (overflow propagates) */
 void fw_cbw_wrap(struct fw_cbw *w, const struct fw_cbw *inner);
+
+/* Standard base64 (RFC 4648 §4, padded). encode writes a NUL-ended string
+ * of 4*ceil(len/3) chars. decode accepts only the canonical encoding (what
+ * encode would write) of exactly out_len bytes: FW_E_FORMAT otherwise. */
+void fw_b64_encode(const uint8_t *in, size_t len, char *out);
+FW_NODISCARD int fw_b64_decode(const char *in, size_t in_len, uint8_t *out, size_t out_len);
+
+/*
+ * Canonical JSON (the RFC 8785 JCS subset evidence records use): object
+ * keys of [a-z0-9_] sorted by bytes, integers only with |x| <= 2^53-1, no
+ * reals, strings escaped as JCS does, no whitespace. v is a jansson value
+ * (declared as void so core does not depend on jansson's header).
+ * *out malloc'd and NUL-ended. FW_E_FORMAT names the offending key/value.
+ */
+FW_NODISCARD int fw_json_canonical(const void *v, char **out, size_t *len, struct fw_diag *d);
+
+/* Wall-clock time in Unix milliseconds. */
+int64_t fw_time_ms(void);
 
 /* Overwrite secret bytes so the compiler cannot elide it. */
 void fw_wipe(void *p, size_t n);

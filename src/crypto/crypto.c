@@ -229,6 +229,33 @@ fail:
 	return rc;
 }
 
+int fw_key_from_pem(const char *pem, size_t len, struct fw_key **out, struct fw_diag *d)
+{
+	struct fw_key *k = calloc(1, sizeof(*k));
+	BIO *b = BIO_new_mem_buf(pem, (int)len);
+	int rc;
+
+	if (k == NULL || b == NULL || len > FW_MAX_KEY_FILE) {
+		rc = fw_diag_set(d, FW_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	k->pkey = PEM_read_bio_PUBKEY(b, NULL, no_passphrase, NULL);
+	if (k->pkey == NULL) {
+		rc = fw_diag_set(d, FW_E_KEY, "stored key: not a PEM public key");
+		goto fail;
+	}
+	rc = key_finish(k, d, "stored key");
+	if (rc != FW_OK)
+		goto fail;
+	*out = k;
+	k = NULL;
+fail:
+	BIO_free(b);
+	fw_key_free(k);
+	ERR_clear_error();
+	return rc;
+}
+
 int fw_key_load_private(const char *path, struct fw_key **out, struct fw_diag *d)
 {
 	return key_load(path, 1, out, d);

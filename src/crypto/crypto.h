@@ -38,6 +38,10 @@ FW_NODISCARD int fw_key_save(const struct fw_key *key, const char *base, struct 
 FW_NODISCARD int fw_key_load_private(const char *path, struct fw_key **out, struct fw_diag *d);
 FW_NODISCARD int fw_key_load_public(const char *path, struct fw_key **out, struct fw_diag *d);
 
+/* A public key from PEM text already in memory (e.g. from the registry). */
+FW_NODISCARD int fw_key_from_pem(const char *pem, size_t len, struct fw_key **out,
+                                 struct fw_diag *d);
+
 void fw_key_free(struct fw_key *key);
 
 int fw_key_alg(const struct fw_key *key);

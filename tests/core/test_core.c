@@ -5,6 +5,8 @@
 #include <unistd.h>
 #include <dirent.h>
 
+#include <jansson.h>
+
 #include "core/core.h"
 #include "harness.h"
 
@@ -202,7 +204,91 @@ static void t_time_and_errors(void)
 	CHECK(strcmp(fw_err_str(FW_ERR_COUNT), "unknown_error") == 0);
 }
 
+static int canon(const char *in, char **out)
+{
+	json_t *j = json_loads(in, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+	size_t len = 0;
+	int rc;
+
+	if (j == NULL)
+		return -1;
+	rc = fw_json_canonical(j, out, &len, NULL);
+	if (rc == FW_OK && strlen(*out) != len)
+		rc = -2;
+	json_decref(j);
+	return rc;
+}
+
+static void t_canonical_json(void)
+{
+	static const struct {
+		const char *in, *out;
+	} ok[] = {
+	    {"{\"b\": 1, \"a\": [true, null, false], \"c\": {\"z\": -5, \"y\": \"\"}}",
+	     "{\"a\":[true,null,false],\"b\":1,\"c\":{\"y\":\"\",\"z\":-5}}"},
+	    /* the string part of the RFC 8785 reference vector */
+	    {"{\"string\":\"\\u20ac$\\u000F\\u000aA'\\u0042\\u0022\\u005c\\\\\\\"\\/\"}",
+	     "{\"string\":\"\xe2\x82\xac$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}"},
+	    {"{\"k\":\"\\b\\f\\r\\t\\u0000\\u001f\"}", "{\"k\":\"\\b\\f\\r\\t\\u0000\\u001f\"}"},
+	    {"{\"n\":9007199254740991,\"m\":-9007199254740991}",
+	     "{\"m\":-9007199254740991,\"n\":9007199254740991}"},
+	    {"[]", "[]"},
+	};
+	static const char *const bad[] = {
+	    "{\"x\":1.5}", "{\"x\":1e3}", "{\"X\":1}", "{\"a-b\":1}", "{\"\":1}",
+	    "{\"n\":9007199254740992}", "{\"n\":-9007199254740992}",
+	};
+	struct fw_diag d = {{0}};
+	char *out = NULL;
+	size_t i, len;
+	json_t *j;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		out = NULL;
+		if (canon(ok[i].in, &out) != FW_OK || strcmp(out, ok[i].out) != 0)
+			harness_fail(__FILE__, __LINE__, "%s -> %s, expected %s", ok[i].in,
+			             out ? out : "(error)", ok[i].out);
+		free(out);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		out = NULL;
+		if (canon(bad[i], &out) != FW_E_FORMAT)
+			harness_fail(__FILE__, __LINE__, "%s accepted as %s", bad[i], out ? out : "?");
+		free(out);
+	}
+	j = json_pack("{s{s{sf}}}", "a", "b", "c", 0.5);
+	CHECK_EQ(fw_json_canonical(j, &out, &len, &d), FW_E_FORMAT);
+	CHECK(strstr(d.msg, "'c'") != NULL); /* names the offending key */
+	json_decref(j);
+}
+
+static void t_base64(void)
+{
+	uint8_t in[32], out[32];
+	char b64[45];
+	size_t i;
+
+	for (i = 0; i < 32; i++)
+		in[i] = (uint8_t)(i * 37);
+	fw_b64_encode(in, 32, b64);
+	CHECK_EQ(strlen(b64), 44);
+	CHECK_EQ(fw_b64_decode(b64, 44, out, 32), FW_OK);
+	CHECK(memcmp(in, out, 32) == 0);
+	CHECK_EQ(fw_b64_decode(b64, 43, out, 32), FW_E_FORMAT);
+	CHECK_EQ(fw_b64_decode(b64, 44, out, 31), FW_E_FORMAT);
+	/* non-canonical: the last char carries bits that must be zero */
+	fw_b64_encode((const uint8_t *)"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+	              "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+	              32, b64);
+	CHECK(strcmp(b64, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=") == 0);
+	b64[42] = 'B';
+	CHECK_EQ(fw_b64_decode(b64, 44, out, 32), FW_E_FORMAT);
+	CHECK_EQ(fw_b64_decode("AAAA AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", 44, out, 32), FW_E_FORMAT);
+}
+
 static const struct harness_test tests[] = {
+    {"canonical_json_jcs_subset", t_canonical_json},
+    {"base64_canonical", t_base64},
     {"hex", t_hex},
     {"uuid", t_uuid},
     {"parse_u64", t_u64},

@@ -1,0 +1,199 @@
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/opts.h"
+#include "registry/registry.h"
+#include "store/store.h"
+
+static const char usage_add[] =
+    "usage: fwtrust release add ENVELOPE --image IMAGE --product P --family F [--db PATH]\n"
+    "\n"
+    "Verifies ENVELOPE with libfwv against the registered, active\n"
+    "release-signing keys and IMAGE against ENVELOPE; stores both\n"
+    "content-addressed and records the release in the evidence log.\n";
+static const char usage_list[] = "usage: fwtrust release list [--db PATH] [--json]\n";
+static const char usage_show[] = "usage: fwtrust release show ID [--db PATH]\n"
+                                 "  ID: the release id (envelope SHA-256) or a unique prefix "
+                                 "of at least 8 hex digits\n";
+
+/* an integer, or a decimal string for values past 2^53 */
+static const char *scalar(json_t *v, char buf[32])
+{
+	if (json_is_integer(v))
+		snprintf(buf, 32, "%lld", (long long)json_integer_value(v));
+	else if (json_is_string(v))
+		snprintf(buf, 32, "%s", json_string_value(v));
+	else
+		snprintf(buf, 32, "-");
+	return buf;
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v ? v : "-";
+}
+
+static int release_add(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"image", required_argument, NULL, 'i'},
+	    {"product", required_argument, NULL, 'p'},
+	    {"family", required_argument, NULL, 'f'},
+	    {"db", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
+	const char *image = NULL, *product = NULL, *family = NULL, *db = NULL;
+	struct fw_store *s = NULL;
+	struct fw_diag d = {{0}};
+	json_t *doc = NULL;
+	uint64_t idx = 0;
+	char num[32];
+	int c, rc;
+
+	while ((c = opts_next(argc, argv, longopts)) != -1) {
+		switch (c) {
+		case 'i': image = optarg; break;
+		case 'p': product = optarg; break;
+		case 'f': family = optarg; break;
+		case 'd': db = optarg; break;
+		case 'h': fputs(usage_add, stdout); return EXIT_OK;
+		default: return opts_bad("release add", argc, argv);
+		}
+	}
+	if (optind + 1 != argc) {
+		cli_err("release add", "expected exactly one envelope file");
+		return EXIT_USAGE;
+	}
+	if (!image)
+		return opts_missing("release add", "--image");
+	if (!product)
+		return opts_missing("release add", "--product");
+	if (!family)
+		return opts_missing("release add", "--family");
+	if (cli_open_store("release add", db, &s))
+		return EXIT_USAGE;
+	rc = fw_registry_release_add(s, argv[optind], image, product, family, cli_actor(), &doc,
+	                             &idx, &d);
+	fw_store_close(s);
+	if (rc == FW_E_VERIFY) {
+		fprintf(stderr, "fwtrust release add: REFUSED %s\n", d.msg);
+		return EXIT_REFUSED;
+	}
+	if (rc != FW_OK)
+		return cli_fail("release add", rc, &d);
+	printf("release   %s\n", json_string_value(json_object_get(doc, "release_id")));
+	printf("product   %s / %s, version %s, sequence %s\n", str(doc, "product"),
+	       str(doc, "family"), str(doc, "version"), scalar(json_object_get(doc, "sequence"), num));
+	printf("signed by %s (%s)\n", json_string_value(json_object_get(doc, "signer_key_id")),
+	       json_string_value(json_object_get(doc, "signer_name")));
+	printf("image     %s (%lld bytes)\n", json_string_value(json_object_get(doc, "image_sha256")),
+	       (long long)json_integer_value(json_object_get(doc, "image_size")));
+	printf("evidence  record %llu\n", (unsigned long long)idx);
+	json_decref(doc);
+	return EXIT_OK;
+}
+
+static int release_list(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"db", required_argument, NULL, 'd'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
+	const char *db = NULL;
+	struct fw_store *s = NULL;
+	struct fw_diag d = {{0}};
+	json_t *rels = NULL, *r;
+	char num[32];
+	size_t i;
+	int c, rc, as_json = 0;
+
+	while ((c = opts_next(argc, argv, longopts)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'j': as_json = 1; break;
+		case 'h': fputs(usage_list, stdout); return EXIT_OK;
+		default: return opts_bad("release list", argc, argv);
+		}
+	}
+	if (optind != argc)
+		return opts_extra("release list", argv[optind]);
+	if (cli_open_store("release list", db, &s))
+		return EXIT_USAGE;
+	rc = fw_registry_release_list(s, &rels, &d);
+	fw_store_close(s);
+	if (rc != FW_OK)
+		return cli_fail("release list", rc, &d);
+	if (as_json) {
+		cli_print_json(rels);
+	} else {
+		printf("%-16s %-20s %-14s %-12s %10s %-16s %s\n", "RELEASE", "PRODUCT", "FAMILY",
+		       "VERSION", "SEQUENCE", "SIGNER", "STATUS");
+		json_array_foreach(rels, i, r) {
+			printf("%-16.16s %-20s %-14s %-12s %10s %-16s %s\n", str(r, "release_id"),
+			       str(r, "product"), str(r, "family"), str(r, "version"),
+			       scalar(json_object_get(r, "sequence"), num), str(r, "signer_name"),
+			       str(r, "status"));
+		}
+	}
+	json_decref(rels);
+	return EXIT_OK;
+}
+
+static int release_show(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"db", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
+	const char *db = NULL;
+	struct fw_store *s = NULL;
+	struct fw_diag d = {{0}};
+	json_t *doc = NULL;
+	int c, rc;
+
+	while ((c = opts_next(argc, argv, longopts)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'h': fputs(usage_show, stdout); return EXIT_OK;
+		default: return opts_bad("release show", argc, argv);
+		}
+	}
+	if (optind + 1 != argc) {
+		cli_err("release show", "expected exactly one release id");
+		return EXIT_USAGE;
+	}
+	if (cli_open_store("release show", db, &s))
+		return EXIT_USAGE;
+	rc = fw_registry_release_get(s, argv[optind], &doc, &d);
+	fw_store_close(s);
+	if (rc != FW_OK)
+		return cli_fail("release show", rc, &d);
+	cli_print_json(doc);
+	json_decref(doc);
+	return EXIT_OK;
+}
+
+int cmd_release(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "add") == 0)
+		return release_add(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "list") == 0)
+		return release_list(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "show") == 0)
+		return release_show(argc - 1, argv + 1);
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(usage_add, stdout);
+		fputs(usage_list, stdout);
+		fputs(usage_show, stdout);
+		return EXIT_OK;
+	}
+	cli_err("release", "expected add, list or show (run 'fwtrust release --help')");
+	return EXIT_USAGE;
+}

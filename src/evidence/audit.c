@@ -1,0 +1,565 @@
+/*
+ * Full verification of the evidence log in a store, and the offline
+ * verifiers an auditor runs without one. Finding codes are stable and
+ * documented in docs/audit.md.
+ */
+#define _GNU_SOURCE /* memmem */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evidence/evidence.h"
+#include "store/store.h"
+
+#define STATE_MAX (8 + 64 * FW_HASH_LEN)
+
+struct cp_row {
+	uint64_t size;
+	uint8_t root[FW_HASH_LEN];      /* as stored in the row */
+	char *note;
+	int note_ok;                    /* signature and origin verified */
+	struct fw_checkpoint parsed;
+	int root_checked;               /* met in the scan at its size */
+	int root_differs;               /* ... and the rebuilt root was another */
+};
+
+struct audit {
+	struct fw_store *s;
+	fw_audit_fn fn;
+	void *arg;
+	struct fw_audit_summary *sum;
+	struct cp_row *cps;
+	size_t ncps, cap;
+	size_t next_cp;                 /* next checkpoint (by size) to meet in the scan */
+	struct fw_compact_range cr;
+	uint8_t (*lh)[FW_HASH_LEN];     /* recomputed leaf hashes, index order */
+	size_t lh_cap;
+	uint64_t expect;                /* next index the scan should see */
+	int broken;                     /* a gap: the tree past it cannot be rebuilt */
+	int oom;
+	/* registry state replayed from the records: key id -> state, release
+	 * id -> record, to compare with the mutable documents */
+	json_t *keys, *releases;
+};
+
+static void finding(struct audit *a, const char *code, uint64_t at, const char *fmt, ...)
+    FW_PRINTF(4, 5);
+
+static void finding(struct audit *a, const char *code, uint64_t at, const char *fmt, ...)
+{
+	struct fw_audit_finding f;
+	va_list ap;
+
+	f.code = code;
+	f.at = at;
+	va_start(ap, fmt);
+	vsnprintf(f.detail, sizeof(f.detail), fmt, ap);
+	va_end(ap);
+	a->sum->findings++;
+	if (a->fn)
+		a->fn(a->arg, &f);
+}
+
+static int collect_cp(void *arg, uint64_t size, const uint8_t root[32], const char *note)
+{
+	struct audit *a = arg;
+
+	if (a->ncps == a->cap) {
+		size_t cap = a->cap ? 2 * a->cap : 16;
+		struct cp_row *n = realloc(a->cps, cap * sizeof(*n));
+
+		if (n == NULL)
+			return FW_E_NOMEM;
+		a->cps = n;
+		a->cap = cap;
+	}
+	memset(&a->cps[a->ncps], 0, sizeof(a->cps[0]));
+	a->cps[a->ncps].size = size;
+	memcpy(a->cps[a->ncps].root, root, FW_HASH_LEN);
+	a->cps[a->ncps].note = strdup(note ? note : "");
+	if (a->cps[a->ncps].note == NULL)
+		return FW_E_NOMEM;
+	a->ncps++;
+	return 0;
+}
+
+/* Replay what registry records say, so the documents can be checked. */
+static void replay_registry(struct audit *a, const uint8_t *rec, size_t len)
+{
+	json_t *j;
+	const char *type, *id;
+
+	if (memmem(rec, len, "\"type\":\"key.", 12) == NULL &&
+	    memmem(rec, len, "\"type\":\"release.add\"", 20) == NULL)
+		return;
+	j = json_loadb((const char *)rec, len, 0, NULL);
+	type = json_string_value(json_object_get(j, "type"));
+	if (type && strcmp(type, "key.trust") == 0 &&
+	    (id = json_string_value(json_object_get(j, "key_id"))) != NULL)
+		json_object_set_new(a->keys, id, json_string("active"));
+	else if (type && strcmp(type, "key.revoke") == 0 &&
+	         (id = json_string_value(json_object_get(j, "key_id"))) != NULL)
+		json_object_set_new(a->keys, id, json_string("revoked"));
+	else if (type && strcmp(type, "release.add") == 0 &&
+	         (id = json_string_value(json_object_get(j, "release_id"))) != NULL)
+		json_object_set(a->releases, id, j);
+	json_decref(j);
+}
+
+struct objcheck {
+	struct audit *a;
+	const char *kind;
+	json_t *expected;
+	json_t *seen;
+};
+
+static int check_object(void *arg, const char *id, const char *doc)
+{
+	static const char *const release_fields[] = {"product", "family", "image_sha256",
+	                                             "envelope_sha256", "signer_key_id", "sequence"};
+	struct objcheck *o = arg;
+	json_t *want = json_object_get(o->expected, id), *got = json_loads(doc, 0, NULL);
+	size_t i;
+
+	json_object_set_new(o->seen, id, json_true());
+	if (want == NULL) {
+		finding(o->a, "registry.unrecorded", 0,
+		        "%s %s is in the registry but no record created it", o->kind, id);
+	} else if (got == NULL) {
+		finding(o->a, "registry.mismatch", 0, "%s %s: the document is malformed", o->kind, id);
+	} else if (strcmp(o->kind, "key") == 0) {
+		const char *state = json_string_value(json_object_get(got, "state"));
+
+		if (state == NULL || strcmp(state, json_string_value(want)) != 0)
+			finding(o->a, "registry.mismatch", 0,
+			        "key %s is '%s' in the registry, but the records say '%s'", id,
+			        state ? state : "?", json_string_value(want));
+	} else {
+		for (i = 0; i < sizeof(release_fields) / sizeof(release_fields[0]); i++) {
+			if (!json_equal(json_object_get(got, release_fields[i]),
+			                json_object_get(want, release_fields[i]))) {
+				finding(o->a, "registry.mismatch", 0,
+				        "release %.16s: '%s' differs from its release.add record", id,
+				        release_fields[i]);
+				break;
+			}
+		}
+	}
+	json_decref(got);
+	return 0;
+}
+
+/* Registry documents are mutable state; each must be what its records say. */
+static int check_registry(struct audit *a, struct fw_store *s, struct fw_diag *d)
+{
+	const char *kinds[2] = {"key", "release"};
+	json_t *expect[2] = {a->keys, a->releases};
+	const char *id;
+	json_t *v;
+	int k, rc;
+
+	for (k = 0; k < 2; k++) {
+		struct objcheck o = {a, kinds[k], expect[k], json_object()};
+
+		rc = fw_store_object_scan(s, kinds[k], check_object, &o, d);
+		if (rc == FW_OK) {
+			json_object_foreach(expect[k], id, v) {
+				if (json_object_get(o.seen, id) == NULL)
+					finding(a, "registry.missing", 0,
+					        "%s %.16s was recorded but is missing from the registry",
+					        kinds[k], id);
+			}
+		}
+		json_decref(o.seen);
+		if (rc != FW_OK)
+			return rc;
+	}
+	return FW_OK;
+}
+
+/* A record's references must point back to earlier records, by hash. */
+static void check_refs(struct audit *a, uint64_t idx, const uint8_t *rec, size_t len)
+{
+	json_t *j, *refs, *ref;
+	size_t i;
+
+	if (memmem(rec, len, "\"refs\":", 7) == NULL)
+		return; /* most records have none: skip the parse */
+	j = json_loadb((const char *)rec, len, JSON_REJECT_DUPLICATES, NULL);
+	refs = json_object_get(j, "refs");
+	if (!json_is_array(refs))
+		finding(a, "record.bad_ref", idx, "record %llu: refs is not a list",
+		        (unsigned long long)idx);
+	json_array_foreach(refs, i, ref) {
+		json_t *ji = json_object_get(ref, "idx");
+		const char *hex = json_string_value(json_object_get(ref, "lh"));
+		uint8_t want[FW_HASH_LEN];
+		json_int_t r = json_integer_value(ji);
+
+		if (!json_is_integer(ji) || hex == NULL || fw_hex_decode(hex, want, 32) != FW_OK) {
+			finding(a, "record.bad_ref", idx, "record %llu: reference %zu is malformed",
+			        (unsigned long long)idx, i);
+		} else if (r < 0 || (uint64_t)r >= idx) {
+			finding(a, "record.bad_ref", idx,
+			        "record %llu refers to record %lld, which is not earlier",
+			        (unsigned long long)idx, (long long)r);
+		} else if (!a->broken && memcmp(a->lh[r], want, FW_HASH_LEN) != 0) {
+			finding(a, "record.bad_ref", idx,
+			        "record %llu refers to record %lld by a hash that is not its hash",
+			        (unsigned long long)idx, (long long)r);
+		}
+	}
+	json_decref(j);
+}
+
+static int on_leaf(void *arg, uint64_t idx, const uint8_t stored[32], const uint8_t *rec,
+                   size_t len)
+{
+	struct audit *a = arg;
+	uint8_t lh[FW_HASH_LEN], root[FW_HASH_LEN];
+
+	a->sum->records++;
+	if (idx != a->expect) {
+		/* deleted or renumbered rows: everything after is a different tree */
+		if (!a->broken)
+			finding(a, "log.gap", a->expect, "record %llu is missing (next stored is %llu)",
+			        (unsigned long long)a->expect, (unsigned long long)idx);
+		a->broken = 1;
+	}
+	a->expect = idx + 1;
+	fw_evidence_leaf_hash(rec, len, lh);
+	replay_registry(a, rec, len);
+	if (memcmp(lh, stored, FW_HASH_LEN) != 0)
+		finding(a, "record.hash_mismatch", idx,
+		        "record %llu: its bytes do not hash to its stored leaf hash (the record was "
+		        "changed)",
+		        (unsigned long long)idx);
+	if (a->broken)
+		return 0;
+	if (idx >= a->lh_cap) {
+		size_t cap = a->lh_cap ? 2 * a->lh_cap : 1024;
+		uint8_t (*n)[FW_HASH_LEN] = realloc(a->lh, cap * FW_HASH_LEN);
+
+		if (n == NULL) {
+			a->oom = 1;
+			return FW_E_NOMEM;
+		}
+		a->lh = n;
+		a->lh_cap = cap;
+	}
+	memcpy(a->lh[idx], lh, FW_HASH_LEN);
+	check_refs(a, idx, rec, len);
+	fw_compact_range_append(&a->cr, lh);
+	/* meet the checkpoints in size order while the tree grows */
+	while (a->next_cp < a->ncps && a->cps[a->next_cp].size <= a->cr.size) {
+		struct cp_row *c = &a->cps[a->next_cp++];
+
+		if (c->size != a->cr.size)
+			continue; /* size 0 or out of order: handled after the scan */
+		fw_compact_range_root(&a->cr, root);
+		c->root_checked = 1;
+		/* the signed root is what counts; the row's copy only if unsigned */
+		c->root_differs =
+		    memcmp(root, c->note_ok ? c->parsed.root : c->root, FW_HASH_LEN) != 0;
+		if (c->root_differs)
+			finding(a, "checkpoint.root_mismatch", c->size,
+			        "checkpoint %llu: the stored records give another root (records before "
+			        "it were changed, reordered, inserted or removed)",
+			        (unsigned long long)c->size);
+	}
+	return 0;
+}
+
+static int root_matched(const struct cp_row *c)
+{
+	return c->root_checked && !c->root_differs;
+}
+
+static void check_note(struct audit *a, struct cp_row *c, const struct fw_note_key *vk)
+{
+	struct fw_diag d = {{0}};
+	size_t text_len;
+	int rc;
+
+	rc = fw_note_verify(c->note, strlen(c->note), vk, &text_len, &d);
+	if (rc == FW_OK)
+		rc = fw_checkpoint_parse(c->note, text_len, &c->parsed, &d);
+	if (rc == FW_OK && strcmp(c->parsed.origin, vk->name) != 0)
+		rc = fw_diag_set(&d, FW_E_ORIGIN, "origin '%s', the log is '%s'", c->parsed.origin,
+		                 vk->name);
+	switch (rc) {
+	case FW_OK:
+		c->note_ok = 1;
+		if (c->parsed.size != c->size || memcmp(c->parsed.root, c->root, FW_HASH_LEN) != 0)
+			finding(a, "checkpoint.row_mismatch", c->size,
+			        "checkpoint %llu: the signed note says size %llu and another root than "
+			        "its row",
+			        (unsigned long long)c->size, (unsigned long long)c->parsed.size);
+		return;
+	case FW_E_NOTE:
+		finding(a, "checkpoint.malformed", c->size, "checkpoint %llu: %s",
+		        (unsigned long long)c->size, d.msg);
+		return;
+	case FW_E_ORIGIN:
+		finding(a, "checkpoint.wrong_origin", c->size, "checkpoint %llu: %s",
+		        (unsigned long long)c->size, d.msg);
+		return;
+	case FW_E_NOT_FOUND:
+		finding(a, "checkpoint.unknown_key", c->size,
+		        "checkpoint %llu: not signed by the log key: %s", (unsigned long long)c->size,
+		        d.msg);
+		return;
+	default:
+		finding(a, "checkpoint.bad_signature", c->size, "checkpoint %llu: %s",
+		        (unsigned long long)c->size, d.msg);
+	}
+}
+
+int fw_evidence_audit(struct fw_store *s, const char *const *held, size_t nheld, fw_audit_fn fn,
+                      void *arg, struct fw_audit_summary *sum, struct fw_diag *d)
+{
+	struct audit a;
+	struct fw_note_key vk;
+	struct fw_compact_range stated;
+	uint8_t state[STATE_MAX];
+	size_t slen = 0, i;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	memset(sum, 0, sizeof(*sum));
+	a.s = s;
+	a.fn = fn;
+	a.arg = arg;
+	a.sum = sum;
+	a.keys = json_object();
+	a.releases = json_object();
+	fw_compact_range_init(&a.cr);
+	rc = fw_evidence_log_key(s, &vk, NULL, d);
+	if (rc != FW_OK)
+		return rc;
+	rc = s->ops->checkpoint_scan(s, collect_cp, &a);
+	/* notes first: the scan compares rebuilt roots with the signed ones */
+	for (i = 0; rc == FW_OK && i < a.ncps; i++)
+		check_note(&a, &a.cps[i], &vk);
+	if (rc == FW_OK)
+		rc = s->ops->log_scan(s, 0, on_leaf, &a);
+	if (rc != FW_OK) {
+		if (d)
+			*d = a.oom || rc == FW_E_NOMEM ? (struct fw_diag){"out of memory"} : s->err;
+		goto out;
+	}
+	sum->checkpoints = a.ncps;
+
+	/* the stored tree state must describe exactly these records */
+	rc = s->ops->log_state(s, state, sizeof(state), &slen);
+	if (rc == FW_E_TAMPER) {
+		/* a state blob too large to be one is a finding, not a failure */
+		finding(&a, "log.state_mismatch", a.expect, "the stored tree state is malformed: %s",
+		        s->err.msg);
+		rc = FW_OK;
+		stated.size = a.expect;
+		stated.n = a.cr.n;
+		memcpy(stated.hashes, a.cr.hashes, sizeof(stated.hashes));
+	} else if (rc != FW_OK) {
+		if (d)
+			*d = s->err;
+		goto out;
+	} else if (slen == 0) {
+		fw_compact_range_init(&stated);
+	} else if (fw_compact_range_decode(state, slen, &stated) != FW_OK) {
+		finding(&a, "log.state_mismatch", a.expect, "the stored tree state is malformed");
+		stated.size = a.expect;
+		stated.n = a.cr.n;
+		memcpy(stated.hashes, a.cr.hashes, sizeof(stated.hashes));
+	}
+	if (stated.size != a.expect ||
+	    (!a.broken && (stated.n != a.cr.n ||
+	                   memcmp(stated.hashes, a.cr.hashes, (size_t)a.cr.n * FW_HASH_LEN) != 0)))
+		finding(&a, "log.state_mismatch", a.expect,
+		        "the stored tree state (size %llu) does not match the %llu stored records "
+		        "(records added or removed outside fwtrust)",
+		        (unsigned long long)stated.size, (unsigned long long)a.expect);
+	fw_compact_range_root(&a.cr, sum->root);
+	rc = check_registry(&a, s, d);
+	if (rc != FW_OK)
+		goto out;
+
+	for (i = 0; i < a.ncps; i++) {
+		struct cp_row *c = &a.cps[i];
+
+		if (c->size > a.expect || (a.broken && !c->root_checked))
+			finding(&a, "log.truncated", c->size,
+			        "checkpoint %llu was signed but only %llu records can be rebuilt (records "
+			        "were removed)",
+			        (unsigned long long)c->size, (unsigned long long)a.cr.size);
+		/* consecutive checkpoints: the newer extends the older. When both
+		 * roots matched the rebuilt tree they are consistent by
+		 * construction; the explicit proof runs only where one did not,
+		 * to tell rewritten history from edited records */
+		if (i > 0 && c->note_ok && a.cps[i - 1].note_ok && !a.broken && c->size <= a.cr.size &&
+		    (!root_matched(c) || !root_matched(&a.cps[i - 1]))) {
+			struct cp_row *p = &a.cps[i - 1];
+			uint8_t proof[FW_MERKLE_MAX_PROOF][FW_HASH_LEN];
+			size_t n = 0;
+
+			if (p->size > 0 &&
+			    (fw_merkle_consistency_proof((const uint8_t(*)[FW_HASH_LEN])a.lh, p->size,
+			                                 c->size, proof, &n) != FW_OK ||
+			     fw_merkle_verify_consistency(p->size, c->size, p->parsed.root, c->parsed.root,
+			                                  (const uint8_t(*)[FW_HASH_LEN])proof,
+			                                  n) != FW_OK))
+				finding(&a, "checkpoint.inconsistent", c->size,
+				        "checkpoints %llu and %llu are not consistent (history between them "
+				        "was rewritten)",
+				        (unsigned long long)p->size, (unsigned long long)c->size);
+		}
+	}
+
+	/* checkpoints held outside the store: the tree must extend them */
+	for (i = 0; i < nheld; i++) {
+		struct fw_checkpoint h;
+		struct fw_diag hd = {{0}};
+		uint8_t root[FW_HASH_LEN];
+		size_t text_len;
+		int hr;
+
+		sum->held++;
+		hr = fw_note_verify(held[i], strlen(held[i]), &vk, &text_len, &hd);
+		if (hr == FW_OK)
+			hr = fw_checkpoint_parse(held[i], text_len, &h, &hd);
+		if (hr == FW_OK && strcmp(h.origin, vk.name) != 0)
+			hr = fw_diag_set(&hd, FW_E_ORIGIN, "origin '%s', the log is '%s'", h.origin,
+			                 vk.name);
+		if (hr != FW_OK) {
+			finding(&a,
+			        hr == FW_E_NOTE        ? "held.malformed"
+			        : hr == FW_E_ORIGIN    ? "held.wrong_origin"
+			        : hr == FW_E_NOT_FOUND ? "held.unknown_key"
+			                               : "held.bad_signature",
+			        i, "held checkpoint %zu: %s", i + 1, hd.msg);
+			continue;
+		}
+		if (h.size > a.cr.size || a.broken) {
+			finding(&a, "log.truncated", h.size,
+			        "held checkpoint %zu has size %llu but the log rebuilds only %llu records",
+			        i + 1, (unsigned long long)h.size, (unsigned long long)a.cr.size);
+			continue;
+		}
+		if (fw_merkle_root((const uint8_t(*)[FW_HASH_LEN])a.lh, h.size, root) != FW_OK ||
+		    memcmp(root, h.root, FW_HASH_LEN) != 0)
+			finding(&a, "checkpoint.fork", h.size,
+			        "held checkpoint %zu (size %llu) was signed over another history: the log "
+			        "was rewritten and re-signed",
+			        i + 1, (unsigned long long)h.size);
+	}
+	rc = sum->findings ? fw_diag_set(d, FW_E_TAMPER, "%llu finding(s)",
+	                                 (unsigned long long)sum->findings)
+	                   : FW_OK;
+out:
+	for (i = 0; i < a.ncps; i++)
+		free(a.cps[i].note);
+	free(a.cps);
+	free(a.lh);
+	json_decref(a.keys);
+	json_decref(a.releases);
+	return rc;
+}
+
+/* Verify an untrusted checkpoint note offline; the key is named by origin
+ * (or, when NULL, by the note's own first line). */
+static int open_checkpoint(const char *note, size_t len, const uint8_t pub[32],
+                           const char *origin, struct fw_checkpoint *cp, struct fw_diag *d)
+{
+	struct fw_note_key vk;
+	char name[FW_ORIGIN_MAX + 1];
+	size_t n = 0;
+
+	if (origin == NULL) {
+		while (n < len && n < FW_ORIGIN_MAX && note[n] != '\n')
+			n++;
+		memcpy(name, note, n);
+		name[n] = '\0';
+		origin = name;
+	}
+	if (fw_note_key_init(&vk, origin, pub) != FW_OK)
+		return fw_diag_set(d, FW_E_NOTE, "checkpoint: first line '%s' is not a log origin",
+		                   origin);
+	return fw_checkpoint_open(note, len, &vk, origin, cp, d);
+}
+
+int fw_evidence_verify_proof(const char *checkpoint, size_t checkpoint_len, const char *proof,
+                             size_t proof_len, const uint8_t *record, size_t record_len,
+                             const uint8_t pub[32], const char *origin, uint64_t *idx,
+                             struct fw_checkpoint *cp_out, struct fw_diag *d)
+{
+	struct fw_tlog_proof p;
+	struct fw_checkpoint cp;
+	uint8_t lh[FW_HASH_LEN];
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	rc = open_checkpoint(checkpoint, checkpoint_len, pub, origin, &cp, d);
+	if (rc != FW_OK)
+		return rc;
+	rc = fw_tlog_proof_parse(proof, proof_len, &p, d);
+	if (rc != FW_OK)
+		return rc;
+	/* a proof made against another checkpoint proves nothing about this one */
+	if (p.note_len != checkpoint_len || memcmp(p.note, checkpoint, checkpoint_len) != 0) {
+		rc = fw_diag_set(d, FW_E_PROOF,
+		                 "proof: made for another checkpoint than the one given (make a proof "
+		                 "against this checkpoint)");
+		goto out;
+	}
+	fw_evidence_leaf_hash(record, record_len, lh);
+	rc = fw_merkle_verify_inclusion(p.index, cp.size, lh, (const uint8_t(*)[FW_HASH_LEN])p.hashes,
+	                                p.n, cp.root);
+	if (rc != FW_OK) {
+		rc = fw_diag_set(d, FW_E_PROOF,
+		                 "record %llu is not in checkpoint %llu: the record or the proof was "
+		                 "changed",
+		                 (unsigned long long)p.index, (unsigned long long)cp.size);
+		goto out;
+	}
+	if (idx)
+		*idx = p.index;
+	if (cp_out)
+		*cp_out = cp;
+out:
+	fw_tlog_proof_clear(&p);
+	return rc;
+}
+
+int fw_evidence_verify_consistency(const char *old_note, size_t old_len, const char *new_note,
+                                   size_t new_len, const char *proof, size_t proof_len,
+                                   const uint8_t pub[32], const char *origin, struct fw_diag *d)
+{
+	struct fw_checkpoint a, b;
+	struct fw_consistency_proof p;
+	int rc;
+
+	rc = open_checkpoint(old_note, old_len, pub, origin, &a, d);
+	if (rc == FW_OK)
+		rc = open_checkpoint(new_note, new_len, pub, origin, &b, d);
+	if (rc != FW_OK)
+		return rc;
+	if (strcmp(a.origin, b.origin) != 0)
+		return fw_diag_set(d, FW_E_ORIGIN, "the checkpoints are of two logs ('%s', '%s')",
+		                   a.origin, b.origin);
+	rc = fw_consistency_parse(proof, proof_len, &p, d);
+	if (rc != FW_OK)
+		return rc;
+	if (p.old_size != a.size || p.new_size != b.size)
+		return fw_diag_set(d, FW_E_PROOF,
+		                   "proof: for sizes %llu -> %llu, the checkpoints are %llu -> %llu",
+		                   (unsigned long long)p.old_size, (unsigned long long)p.new_size,
+		                   (unsigned long long)a.size, (unsigned long long)b.size);
+	if (fw_merkle_verify_consistency(a.size, b.size, a.root, b.root,
+	                                 (const uint8_t(*)[FW_HASH_LEN])p.hashes, p.n) != FW_OK)
+		return fw_diag_set(d, FW_E_PROOF,
+		                   "checkpoint %llu does not extend checkpoint %llu: the log was "
+		                   "rewritten between them",
+		                   (unsigned long long)b.size, (unsigned long long)a.size);
+	return FW_OK;
+}

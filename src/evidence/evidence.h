@@ -1,0 +1,289 @@
+/*
+ * evidence: the tamper-evident evidence log.
+ *
+ * Every trust decision is a canonical JSON record appended as a leaf of an
+ * RFC 6962/9162 Merkle tree (SHA-256, leaf prefix 0x00, node prefix 0x01).
+ * The log signs C2SP tlog-checkpoints (C2SP signed notes, Ed25519) and
+ * answers inclusion and consistency proofs that an auditor checks offline.
+ *
+ * Three layers, all behind this header:
+ *   - pure Merkle arithmetic and proofs (merkle.c): no I/O;
+ *   - C2SP formats (note.c, proof.c): signed notes, checkpoints, tlog-proof
+ *     files, consistency proof files; strict parsers of untrusted text;
+ *   - the log on a store (log.c, audit.c): append in the caller's
+ *     transaction, checkpoints, proofs, full verification.
+ */
+#ifndef FW_EVIDENCE_H
+#define FW_EVIDENCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/core.h"
+#include "crypto/crypto.h"
+
+struct fw_store;
+
+#define FW_HASH_LEN 32
+#define FW_MERKLE_MAX_PROOF 64     /* hashes in any proof of a tree < 2^63 leaves */
+
+/* ---- Merkle tree (RFC 6962 §2.1, RFC 9162 §2.1) ---- */
+
+/* SHA-256(0x00 || data) */
+void fw_merkle_leaf_hash(const uint8_t *data, size_t len, uint8_t out[FW_HASH_LEN]);
+/* SHA-256(0x01 || left || right) */
+void fw_merkle_node_hash(const uint8_t left[FW_HASH_LEN], const uint8_t right[FW_HASH_LEN],
+                         uint8_t out[FW_HASH_LEN]);
+
+/* Evidence leaves carry a domain tag: leaf data = FW_EVIDENCE_TAG || record. */
+#define FW_EVIDENCE_TAG "fwtrust-evidence/v1\n"
+void fw_evidence_leaf_hash(const uint8_t *record, size_t len, uint8_t out[FW_HASH_LEN]);
+
+/* Compact range: the roots of the perfect subtrees covering [0, size),
+ * largest first (one per set bit of size). Root of any size in O(log n). */
+struct fw_compact_range {
+	uint64_t size;
+	unsigned n;
+	uint8_t hashes[64][FW_HASH_LEN];
+};
+void fw_compact_range_init(struct fw_compact_range *cr);
+void fw_compact_range_append(struct fw_compact_range *cr, const uint8_t leaf[FW_HASH_LEN]);
+/* MTH of [0, size); for size 0 the SHA-256 of the empty string. */
+void fw_compact_range_root(const struct fw_compact_range *cr, uint8_t out[FW_HASH_LEN]);
+/* Serialized form for the store: 8-byte big-endian size, then n hashes.
+ * decode checks n == popcount(size) and the length (untrusted bytes). */
+size_t fw_compact_range_encode(const struct fw_compact_range *cr, uint8_t *out, size_t cap);
+FW_NODISCARD int fw_compact_range_decode(const uint8_t *p, size_t len,
+                                         struct fw_compact_range *out);
+
+/* Proofs computed from the leaf hashes of the whole tree (leaves[0..size)).
+ * proof receives up to FW_MERKLE_MAX_PROOF hashes, *n their count.
+ * FW_E_ARG when index >= size, old_size == 0 or old_size > new_size. */
+FW_NODISCARD int fw_merkle_root(const uint8_t (*leaves)[FW_HASH_LEN], uint64_t size,
+                                uint8_t out[FW_HASH_LEN]);
+FW_NODISCARD int fw_merkle_inclusion_proof(const uint8_t (*leaves)[FW_HASH_LEN], uint64_t size,
+                                           uint64_t index,
+                                           uint8_t proof[FW_MERKLE_MAX_PROOF][FW_HASH_LEN],
+                                           size_t *n);
+FW_NODISCARD int fw_merkle_consistency_proof(const uint8_t (*leaves)[FW_HASH_LEN],
+                                             uint64_t old_size, uint64_t new_size,
+                                             uint8_t proof[FW_MERKLE_MAX_PROOF][FW_HASH_LEN],
+                                             size_t *n);
+
+/* Verification (RFC 9162 §2.1.3.2 and §2.1.4.2). FW_OK or FW_E_PROOF.
+ * Wrong proof lengths are refused before any hashing. */
+FW_NODISCARD int fw_merkle_verify_inclusion(uint64_t index, uint64_t size,
+                                            const uint8_t leaf[FW_HASH_LEN],
+                                            const uint8_t (*proof)[FW_HASH_LEN], size_t n,
+                                            const uint8_t root[FW_HASH_LEN]);
+FW_NODISCARD int fw_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
+                                              const uint8_t old_root[FW_HASH_LEN],
+                                              const uint8_t new_root[FW_HASH_LEN],
+                                              const uint8_t (*proof)[FW_HASH_LEN], size_t n);
+
+/* ---- C2SP signed notes (signed-note v1), Ed25519 only ---- */
+
+#define FW_NOTE_MAX 8192           /* bytes of one note */
+#define FW_NOTE_MAX_SIGS 100       /* more signature lines: malformed (as Go) */
+#define FW_NOTE_NAME_MAX 255
+
+/* A note verifier key: name, 4-byte key id, Ed25519 public key. */
+struct fw_note_key {
+	char name[FW_NOTE_NAME_MAX + 1];
+	uint32_t id;                   /* SHA-256(name || 0x0A || 0x01 || pub)[:4], big-endian */
+	uint8_t pub[32];
+};
+/* Name must be non-empty, no spaces/'+', no control characters. */
+FW_NODISCARD int fw_note_key_init(struct fw_note_key *k, const char *name, const uint8_t pub[32]);
+/* vkey text "<name>+<hex8 id>+<base64(0x01 || pub)>"; format writes a NUL-ended string. */
+FW_NODISCARD int fw_note_vkey_format(const struct fw_note_key *k, char *out, size_t cap);
+FW_NODISCARD int fw_note_vkey_parse(const char *s, struct fw_note_key *out, struct fw_diag *d);
+
+/* Sign text (UTF-8, ends with "\n", no blank lines) as name with an Ed25519
+ * fw_key. *out (malloc'd, NUL-ended) = text "\n" "— name base64(id||sig)\n". */
+FW_NODISCARD int fw_note_sign(const char *text, const char *name, const struct fw_key *key,
+                              char **out, struct fw_diag *d);
+
+/* Strictly parse an untrusted note and verify it against key. Signatures of
+ * other keys are ignored; a signature line by key (same name and id) that
+ * fails verification rejects the note. On FW_OK *text_len is the length of
+ * the signed text (which starts at note[0]).
+ * Errors: FW_E_NOTE malformed (d says which line and why), FW_E_NOT_FOUND
+ * no signature line by this key (name and id), FW_E_SIGNATURE a line by
+ * this key whose signature does not verify. */
+FW_NODISCARD int fw_note_verify(const char *note, size_t len, const struct fw_note_key *key,
+                                size_t *text_len, struct fw_diag *d);
+
+/* ---- C2SP tlog-checkpoint ---- */
+
+#define FW_ORIGIN_MAX 255
+struct fw_checkpoint {
+	char origin[FW_ORIGIN_MAX + 1];
+	uint64_t size;
+	uint8_t root[FW_HASH_LEN];
+};
+/* "<origin>\n<size>\n<base64 root>\n", malloc'd. */
+FW_NODISCARD int fw_checkpoint_format(const struct fw_checkpoint *c, char **out);
+/* Parse checkpoint text (the signed text of a note): origin line, decimal
+ * size without leading zeros, canonical base64 of 32 bytes, then optional
+ * non-empty extension lines (ignored). FW_E_NOTE on any deviation. */
+FW_NODISCARD int fw_checkpoint_parse(const char *text, size_t len, struct fw_checkpoint *out,
+                                     struct fw_diag *d);
+/* Verify a signed checkpoint note with key and parse it; when origin is not
+ * NULL it must match. FW_E_NOTE, FW_E_NOT_FOUND (no signature by key),
+ * FW_E_SIGNATURE (a bad one), FW_E_ORIGIN, FW_E_CRYPTO, FW_E_NOMEM. */
+FW_NODISCARD int fw_checkpoint_open(const char *note, size_t len, const struct fw_note_key *key,
+                                    const char *origin, struct fw_checkpoint *out,
+                                    struct fw_diag *d);
+
+/* ---- proof files ---- */
+
+/* c2sp.org/tlog-proof@v1: "c2sp.org/tlog-proof@v1\nindex <n>\n<b64>\n...\n\n<note>" */
+struct fw_tlog_proof {
+	uint64_t index;
+	size_t n;
+	uint8_t hashes[FW_MERKLE_MAX_PROOF][FW_HASH_LEN];
+	char *note;                    /* the embedded signed checkpoint (malloc'd) */
+	size_t note_len;
+};
+FW_NODISCARD int fw_tlog_proof_format(uint64_t index, const uint8_t (*hashes)[FW_HASH_LEN],
+                                      size_t n, const char *note, char **out);
+FW_NODISCARD int fw_tlog_proof_parse(const char *s, size_t len, struct fw_tlog_proof *out,
+                                     struct fw_diag *d);
+void fw_tlog_proof_clear(struct fw_tlog_proof *p);
+
+/* Consistency proof file: "fwtrust-consistency/v1\nold <m>\nnew <n>\n<b64>\n..." */
+struct fw_consistency_proof {
+	uint64_t old_size, new_size;
+	size_t n;
+	uint8_t hashes[FW_MERKLE_MAX_PROOF][FW_HASH_LEN];
+};
+FW_NODISCARD int fw_consistency_format(const struct fw_consistency_proof *p, char **out);
+FW_NODISCARD int fw_consistency_parse(const char *s, size_t len, struct fw_consistency_proof *out,
+                                      struct fw_diag *d);
+
+/* ---- the log on a store (log.c) ---- */
+
+/* A new record with the fields every record has: v (1), type, ts (Unix
+ * ms, as claimed by this host), actor. New reference; add fields, then
+ * append. */
+json_t *fw_evidence_record_new(const char *type, const char *actor);
+/* Add {"idx":..,"lh":"<hex>"} to the record's "refs": an earlier record it
+ * relied on. */
+FW_NODISCARD int fw_evidence_record_ref(json_t *record, uint64_t idx,
+                                        const uint8_t leaf_hash[FW_HASH_LEN]);
+
+/* Append a record as the next leaf, inside the caller's open transaction
+ * (FW_E_ARG otherwise): the index is the tree size read in the same
+ * transaction, so there are no gaps. idx/leaf_hash may be NULL. */
+FW_NODISCARD int fw_evidence_append(struct fw_store *s, json_t *record, uint64_t *idx,
+                                    uint8_t leaf_hash[FW_HASH_LEN], struct fw_diag *d);
+
+/*
+ * The one way to change state, in one transaction:
+ *   begin; prepare(arg, record) reads state and may complete the record;
+ *   append record; apply(arg, idx, leaf_hash) writes the state, which may
+ *   point at its own evidence; commit.
+ * If any step fails nothing is written. prepare and apply may be NULL.
+ */
+struct fw_evidence_change {
+	int (*prepare)(struct fw_store *s, void *arg, json_t *record, struct fw_diag *d);
+	int (*apply)(struct fw_store *s, void *arg, uint64_t idx,
+	             const uint8_t leaf_hash[FW_HASH_LEN], struct fw_diag *d);
+	void *arg;
+};
+FW_NODISCARD int fw_evidence_commit(struct fw_store *s, const struct fw_evidence_change *change,
+                                    json_t *record, uint64_t *idx,
+                                    uint8_t leaf_hash[FW_HASH_LEN], struct fw_diag *d);
+
+/* Committed size and root (from the stored compact range). */
+FW_NODISCARD int fw_evidence_size(struct fw_store *s, uint64_t *size,
+                                  uint8_t root[FW_HASH_LEN], struct fw_diag *d);
+/* One record's bytes and leaf hash; *record malloc'd. */
+FW_NODISCARD int fw_evidence_get(struct fw_store *s, uint64_t idx, uint8_t **record,
+                                 size_t *len, uint8_t leaf_hash[FW_HASH_LEN],
+                                 struct fw_diag *d);
+
+/* The log's identity: create the Ed25519 log key as <key_base>.key/.pub
+ * (never overwriting) and remember origin and public key in the store. */
+FW_NODISCARD int fw_evidence_setup(struct fw_store *s, const char *origin, const char *key_base,
+                                   struct fw_diag *d);
+/* The log's verifier key (name = origin) and, when priv is not NULL, its
+ * private key loaded from the key file. */
+FW_NODISCARD int fw_evidence_log_key(struct fw_store *s, struct fw_note_key *vk,
+                                     struct fw_key **priv, struct fw_diag *d);
+
+/* Sign a checkpoint of the current tree if it grew since the latest one
+ * (kept forever), and return the latest signed note (malloc'd). */
+FW_NODISCARD int fw_evidence_checkpoint(struct fw_store *s, const struct fw_key *key,
+                                        char **note, struct fw_diag *d);
+/* For a running server: is a checkpoint due after every_n appends or
+ * every_ms milliseconds of unsigned growth? */
+FW_NODISCARD int fw_evidence_checkpoint_due(struct fw_store *s, uint64_t every_n,
+                                            int64_t every_ms, int *due, struct fw_diag *d);
+/* Latest stored checkpoint: note (malloc'd) and parsed values;
+ * FW_E_NOT_FOUND when none was signed. */
+FW_NODISCARD int fw_evidence_latest(struct fw_store *s, char **note, struct fw_checkpoint *cp,
+                                    struct fw_diag *d);
+
+/* Inclusion proof of record idx against the latest checkpoint, as a
+ * tlog-proof file (malloc'd). FW_E_ARG when idx is not below its size. */
+FW_NODISCARD int fw_evidence_prove(struct fw_store *s, uint64_t idx, char **proof,
+                                   struct fw_diag *d);
+/* Consistency proof between two checkpointed sizes (to 0: the latest). */
+FW_NODISCARD int fw_evidence_consistency(struct fw_store *s, uint64_t from, uint64_t to,
+                                         struct fw_consistency_proof *p, struct fw_diag *d);
+
+/* ---- audit (audit.c) ---- */
+
+/* A finding of fw_evidence_audit; code is a stable name (docs/audit.md),
+ * at the record index or checkpoint size it concerns. */
+struct fw_audit_finding {
+	const char *code;
+	uint64_t at;
+	char detail[300];
+};
+typedef void (*fw_audit_fn)(void *arg, const struct fw_audit_finding *f);
+struct fw_audit_summary {
+	uint64_t records;
+	uint64_t checkpoints;
+	uint64_t held;
+	uint64_t findings;
+	uint8_t root[FW_HASH_LEN];
+};
+/*
+ * Rebuild the tree from the stored records and check everything: record
+ * bytes against leaf hashes, contiguous indexes, the stored tree state,
+ * every stored checkpoint (signature, origin, root at its size),
+ * consistency between consecutive checkpoints, references between records,
+ * and each held checkpoint (copies kept outside the store: an auditor's,
+ * a witness's) against the rebuilt tree. Calls fn for each finding.
+ * FW_OK when there is none, FW_E_TAMPER otherwise, other codes when the
+ * audit itself could not run.
+ */
+FW_NODISCARD int fw_evidence_audit(struct fw_store *s, const char *const *held, size_t nheld,
+                                   fw_audit_fn fn, void *arg, struct fw_audit_summary *sum,
+                                   struct fw_diag *d);
+
+/* Offline, without a store: a record's inclusion in a signed checkpoint.
+ * checkpoint is the note the verifier trusts (e.g. one it was given
+ * earlier); proof a tlog-proof whose embedded checkpoint must be that same
+ * note; record the exact record bytes; key the log's Ed25519 public key.
+ * origin NULL: the checkpoint's own origin names the key. */
+FW_NODISCARD int fw_evidence_verify_proof(const char *checkpoint, size_t checkpoint_len,
+                                          const char *proof, size_t proof_len,
+                                          const uint8_t *record, size_t record_len,
+                                          const uint8_t pub[32], const char *origin,
+                                          uint64_t *idx, struct fw_checkpoint *cp,
+                                          struct fw_diag *d);
+/* Offline: the newer checkpoint extends the older one (nothing removed or
+ * rewritten in between). */
+FW_NODISCARD int fw_evidence_verify_consistency(const char *old_note, size_t old_len,
+                                                const char *new_note, size_t new_len,
+                                                const char *proof, size_t proof_len,
+                                                const uint8_t pub[32], const char *origin,
+                                                struct fw_diag *d);
+
+#endif

@@ -1,0 +1,608 @@
+#define _POSIX_C_SOURCE 200809L
+#include "registry/registry.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/crypto.h"
+#include "evidence/evidence.h"
+#include "fwv.h"
+#include "suit/suit.h"
+
+#define KIND_KEY "key"
+#define KIND_RELEASE "release"
+
+static json_t *ref_json(uint64_t idx, const uint8_t lh[32])
+{
+	char hex[65];
+
+	fw_hex_encode(lh, 32, hex);
+	return json_pack("{sIss}", "idx", (json_int_t)idx, "lh", hex);
+}
+
+static int put_doc(struct fw_store *s, const char *kind, const char *id, json_t *doc,
+                   int replace, struct fw_diag *d)
+{
+	char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+	int rc;
+
+	if (text == NULL)
+		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
+	rc = fw_store_object_put(s, kind, id, text, replace, d);
+	free(text);
+	return rc;
+}
+
+static int get_doc(struct fw_store *s, const char *kind, const char *id, json_t **doc,
+                   struct fw_diag *d)
+{
+	char *text = NULL;
+	int rc = fw_store_object_get(s, kind, id, &text, d);
+
+	if (rc != FW_OK)
+		return rc;
+	*doc = json_loads(text, 0, NULL);
+	free(text);
+	return *doc ? FW_OK : fw_diag_set(d, FW_E_STORE, "%s %s: stored document is malformed",
+	                                  kind, id);
+}
+
+struct find {
+	const char *ref;
+	size_t reflen;
+	const char *field;   /* also match this field exactly (e.g. "name"), or NULL */
+	char id[80];
+	int matches;
+};
+
+static int is_hex_prefix(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n < 8 || n > 64)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static int match_one(void *arg, const char *id, const char *doc)
+{
+	struct find *f = arg;
+	int hit = 0;
+
+	if (is_hex_prefix(f->ref) && strncmp(id, f->ref, f->reflen) == 0)
+		hit = 1;
+	if (!hit && f->field) {
+		json_t *j = json_loads(doc, 0, NULL);
+		const char *v = json_string_value(json_object_get(j, f->field));
+
+		hit = v && strcmp(v, f->ref) == 0;
+		json_decref(j);
+	}
+	if (hit) {
+		f->matches++;
+		snprintf(f->id, sizeof(f->id), "%s", id);
+	}
+	return 0;
+}
+
+/* Find one object of kind by full id, unique hex prefix or field value. */
+static int find_one(struct fw_store *s, const char *kind, const char *ref, const char *field,
+                    json_t **doc, struct fw_diag *d)
+{
+	struct find f;
+	int rc;
+
+	memset(&f, 0, sizeof(f));
+	f.ref = ref;
+	f.reflen = strlen(ref);
+	f.field = field;
+	rc = fw_store_object_scan(s, kind, match_one, &f, d);
+	if (rc != FW_OK)
+		return rc;
+	if (f.matches == 0)
+		return fw_diag_set(d, FW_E_NOT_FOUND, "no %s '%s'", kind, ref);
+	if (f.matches > 1)
+		return fw_diag_set(d, FW_E_ARG, "'%s' matches %d %ss: give more of the id", ref,
+		                   f.matches, kind);
+	return get_doc(s, kind, f.id, doc, d);
+}
+
+int fw_registry_key_find(struct fw_store *s, const char *ref, json_t **doc, struct fw_diag *d)
+{
+	return find_one(s, KIND_KEY, ref, "name", doc, d);
+}
+
+struct doc_change {
+	const char *kind;
+	const char *id;
+	json_t *doc;
+	const char *ref_field;   /* where the document points at its evidence */
+	int replace;
+};
+
+/* apply: write the document, pointing at the record just appended */
+static int write_doc(struct fw_store *s, void *arg, uint64_t idx, const uint8_t lh[32],
+                     struct fw_diag *d)
+{
+	struct doc_change *c = arg;
+
+	json_object_set_new(c->doc, c->ref_field, ref_json(idx, lh));
+	return put_doc(s, c->kind, c->id, c->doc, c->replace, d);
+}
+
+static int name_ok(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+int fw_registry_key_trust(struct fw_store *s, const char *pub_path, const char *name,
+                          const char *role, const char *actor, json_t **out, uint64_t *idx,
+                          struct fw_diag *d)
+{
+	struct fw_key *key = NULL;
+	struct doc_change dc = {KIND_KEY, NULL, NULL, "trusted", 0};
+	struct fw_evidence_change change = {NULL, write_doc, &dc};
+	json_t *doc = NULL, *rec = NULL, *existing = NULL;
+	uint8_t *pem = NULL, lh[32];
+	size_t pem_len = 0;
+	char kid[65];
+	uint64_t at = 0;
+	int rc;
+
+	if (!name_ok(name))
+		return fw_diag_set(d, FW_E_ARG, "--name: '%s' must be 1-64 of [A-Za-z0-9._-]", name);
+	if (strcmp(role, FW_ROLE_RELEASE_SIGNING) != 0)
+		return fw_diag_set(d, FW_E_ARG, "--role: '%s' is not a role (known: %s)", role,
+		                   FW_ROLE_RELEASE_SIGNING);
+	rc = fw_key_load_public(pub_path, &key, d);
+	if (rc != FW_OK)
+		return rc;
+	rc = fw_file_read(pub_path, FW_MAX_KEY_FILE, &pem, &pem_len, d);
+	if (rc != FW_OK)
+		goto out;
+	fw_key_id_hex(key, kid);
+	if (fw_registry_key_find(s, name, &existing, NULL) == FW_OK) {
+		rc = fw_diag_set(d, FW_E_CONFLICT, "--name: a key named '%s' is registered already",
+		                 name);
+		goto out;
+	}
+	doc = json_pack("{ss ss ss ss ss# ss}", "id", kid, "name", name, "role", role, "alg",
+	                fw_key_alg_name(fw_key_alg(key)), "pem", (const char *)pem, pem_len,
+	                "state", "active");
+	rec = fw_evidence_record_new("key.trust", actor);
+	if (doc == NULL || rec == NULL) {
+		rc = fw_diag_set(d, FW_E_NOMEM, "out of memory");
+		goto out;
+	}
+	json_object_set_new(rec, "key_id", json_string(kid));
+	json_object_set_new(rec, "name", json_string(name));
+	json_object_set_new(rec, "role", json_string(role));
+	json_object_set_new(rec, "alg", json_string(fw_key_alg_name(fw_key_alg(key))));
+	json_object_set_new(rec, "pem", json_stringn((const char *)pem, pem_len));
+	dc.id = kid;
+	dc.doc = doc;
+	rc = fw_evidence_commit(s, &change, rec, &at, lh, d);
+	if (rc == FW_E_CONFLICT)
+		rc = fw_diag_set(d, FW_E_CONFLICT, "%s: key %s is registered already", pub_path, kid);
+	if (rc == FW_OK) {
+		*out = json_incref(doc);
+		if (idx)
+			*idx = at;
+	}
+out:
+	json_decref(existing);
+	json_decref(doc);
+	json_decref(rec);
+	free(pem);
+	fw_key_free(key);
+	return rc;
+}
+
+struct revoke {
+	const char *ref;
+	const char *reason;
+	json_t *doc;
+	char id[80];
+	struct doc_change dc;
+};
+
+/* prepare: read the key inside the transaction, so two revocations cannot
+ * both see it active */
+static int revoke_prepare(struct fw_store *s, void *arg, json_t *record, struct fw_diag *d)
+{
+	struct revoke *r = arg;
+	json_t *trusted;
+	uint8_t lh[32];
+	int rc;
+
+	rc = fw_registry_key_find(s, r->ref, &r->doc, d);
+	if (rc != FW_OK)
+		return rc;
+	snprintf(r->id, sizeof(r->id), "%s", json_string_value(json_object_get(r->doc, "id")));
+	if (strcmp(json_string_value(json_object_get(r->doc, "state")), "active") != 0)
+		return fw_diag_set(d, FW_E_CONFLICT, "key %s (%s) is revoked already", r->id,
+		                   json_string_value(json_object_get(r->doc, "name")));
+	trusted = json_object_get(r->doc, "trusted");
+	json_object_set_new(record, "key_id", json_string(r->id));
+	json_object_set_new(record, "name", json_incref(json_object_get(r->doc, "name")));
+	json_object_set_new(record, "reason", json_string(r->reason));
+	if (fw_hex_decode(json_string_value(json_object_get(trusted, "lh")), lh, 32) != FW_OK ||
+	    fw_evidence_record_ref(record, (uint64_t)json_integer_value(json_object_get(trusted, "idx")),
+	                           lh) != FW_OK)
+		return fw_diag_set(d, FW_E_STORE, "key %s: its trust record reference is malformed",
+		                   r->id);
+	json_object_set_new(r->doc, "state", json_string("revoked"));
+	json_object_set_new(r->doc, "revoke_reason", json_string(r->reason));
+	r->dc.kind = KIND_KEY;
+	r->dc.id = r->id;
+	r->dc.doc = r->doc;
+	r->dc.ref_field = "revoked";
+	r->dc.replace = 1;
+	return FW_OK;
+}
+
+static int revoke_apply(struct fw_store *s, void *arg, uint64_t idx, const uint8_t lh[32],
+                        struct fw_diag *d)
+{
+	struct revoke *r = arg;
+
+	return write_doc(s, &r->dc, idx, lh, d);
+}
+
+int fw_registry_key_revoke(struct fw_store *s, const char *ref, const char *reason,
+                           const char *actor, json_t **out, uint64_t *idx, struct fw_diag *d)
+{
+	struct revoke r;
+	struct fw_evidence_change change = {revoke_prepare, revoke_apply, &r};
+	json_t *rec;
+	int rc;
+
+	if (reason == NULL || reason[0] == '\0' || !fw_text_valid(reason) || strlen(reason) > 200)
+		return fw_diag_set(d, FW_E_ARG, "--reason: 1-200 bytes of text are required");
+	memset(&r, 0, sizeof(r));
+	r.ref = ref;
+	r.reason = reason;
+	rec = fw_evidence_record_new("key.revoke", actor);
+	if (rec == NULL)
+		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
+	rc = fw_evidence_commit(s, &change, rec, idx, NULL, d);
+	if (rc == FW_OK)
+		*out = json_incref(r.doc);
+	json_decref(r.doc);
+	json_decref(rec);
+	return rc;
+}
+
+static int collect(void *arg, const char *id, const char *doc)
+{
+	json_t *arr = arg, *j = json_loads(doc, 0, NULL);
+
+	(void)id;
+	if (j == NULL)
+		return FW_E_STORE;
+	json_array_append_new(arr, j);
+	return 0;
+}
+
+int fw_registry_key_list(struct fw_store *s, json_t **keys, struct fw_diag *d)
+{
+	json_t *arr = json_array();
+	int rc;
+
+	if (arr == NULL)
+		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
+	rc = fw_store_object_scan(s, KIND_KEY, collect, arr, d);
+	if (rc != FW_OK) {
+		json_decref(arr);
+		return rc;
+	}
+	*keys = arr;
+	return FW_OK;
+}
+
+/* ---- releases ---- */
+
+static int text_arg(const char *flag, const char *v, struct fw_diag *d)
+{
+	if (v == NULL || v[0] == '\0' || strlen(v) > 128 || !fw_text_valid(v))
+		return fw_diag_set(d, FW_E_ARG, "%s: 1-128 bytes of text are required", flag);
+	return FW_OK;
+}
+
+struct trusted_set {
+	struct fw_key *keys[FW_MAX_TRUSTED_KEYS];
+	struct fwv_key raw[FW_MAX_TRUSTED_KEYS];
+	json_t *docs[FW_MAX_TRUSTED_KEYS];
+	size_t n;
+	int too_many;
+	struct fw_diag err;
+};
+
+static int add_active(void *arg, const char *id, const char *doc)
+{
+	struct trusted_set *t = arg;
+	json_t *j = json_loads(doc, 0, NULL);
+	const char *pem = json_string_value(json_object_get(j, "pem"));
+	const char *state = json_string_value(json_object_get(j, "state"));
+	const char *role = json_string_value(json_object_get(j, "role"));
+	(void)id;
+	if (j == NULL || pem == NULL || state == NULL || role == NULL) {
+		json_decref(j);
+		fw_diag_set(&t->err, FW_E_STORE, "key %s: stored document is malformed", id);
+		return FW_E_STORE;
+	}
+	if (strcmp(state, "active") != 0 || strcmp(role, FW_ROLE_RELEASE_SIGNING) != 0) {
+		json_decref(j);
+		return 0;
+	}
+	if (t->n == FW_MAX_TRUSTED_KEYS) {
+		t->too_many = 1;
+		json_decref(j);
+		return 0;
+	}
+	if (fw_key_from_pem(pem, strlen(pem), &t->keys[t->n], &t->err) != FW_OK) {
+		json_decref(j);
+		return FW_E_STORE;
+	}
+	fw_key_to_fwv(t->keys[t->n], &t->raw[t->n]);
+	t->docs[t->n++] = j;
+	return 0;
+}
+
+static void trusted_clear(struct trusted_set *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		fw_key_free(t->keys[i]);
+		json_decref(t->docs[i]);
+	}
+	t->n = 0;
+}
+
+struct release_add {
+	json_t *doc;
+	const char *id;
+	struct doc_change dc;
+};
+
+static int release_apply(struct fw_store *s, void *arg, uint64_t idx, const uint8_t lh[32],
+                         struct fw_diag *d)
+{
+	struct release_add *r = arg;
+
+	return write_doc(s, &r->dc, idx, lh, d);
+}
+
+int fw_registry_release_add(struct fw_store *s, const char *envelope_path,
+                            const char *image_path, const char *product, const char *family,
+                            const char *actor, json_t **out, uint64_t *idx, struct fw_diag *d)
+{
+	struct trusted_set t;
+	struct fwv_manifest_info mi;
+	struct fwv_device dev;
+	struct fw_suit_verdict v;
+	struct release_add ra;
+	struct fw_evidence_change change = {NULL, release_apply, &ra};
+	uint8_t *env = NULL, env_sha[32], img_sha[32], lh[32];
+	size_t env_len = 0, i, signer = 0;
+	uint64_t img_size = 0;
+	char env_hex[65], img_hex[65], signer_hex[65], uuid[37];
+	json_t *doc = NULL, *rec = NULL, *existing = NULL;
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	rc = text_arg("--product", product, d);
+	if (rc == FW_OK)
+		rc = text_arg("--family", family, d);
+	if (rc != FW_OK)
+		return rc;
+	rc = fw_file_read(envelope_path, FW_MAX_ENVELOPE_FILE, &env, &env_len, d);
+	if (rc != FW_OK)
+		return rc;
+	rc = fw_store_object_scan(s, KIND_KEY, add_active, &t, d);
+	if (rc != FW_OK) {
+		if (t.err.msg[0])
+			*d = t.err;
+		goto out;
+	}
+	if (t.n == 0) {
+		rc = fw_diag_set(d, FW_E_VERIFY,
+		                 "no active release-signing key is registered (add one with 'fwtrust "
+		                 "key trust')");
+		goto out;
+	}
+	/* a release is verified as a device would, image included; identity
+	 * and sequence are the devices' business, checked at delivery */
+	memset(&dev, 0, sizeof(dev));
+	dev.flags = FWV_F_SKIP_VENDOR | FWV_F_SKIP_CLASS | FWV_F_SKIP_DEVICE | FWV_F_SKIP_SEQUENCE;
+	rc = fw_suit_verify(env, env_len, t.raw, t.n, &dev, image_path, &v, d);
+	if (rc == FW_E_VERIFY) {
+		char why[200] = "";
+
+		if (v.fwv_rc == FWV_E_UNKNOWN_KEY && fwv_parse_envelope(env, env_len, &mi) == FWV_OK &&
+		    mi.has_kid) {
+			json_t *k = NULL;
+			char kid[65];
+
+			fw_hex_encode(mi.kid, 32, kid);
+			if (fw_registry_key_find(s, kid, &k, NULL) == FW_OK &&
+			    strcmp(json_string_value(json_object_get(k, "state")), "revoked") == 0)
+				snprintf(why, sizeof(why), " (signed by key %s '%s', which is revoked)", kid,
+				         json_string_value(json_object_get(k, "name")));
+			else
+				snprintf(why, sizeof(why), " (signed by key %s, which is not registered)",
+				         kid);
+			json_decref(k);
+		}
+		rc = fw_diag_set(d, FW_E_VERIFY, "%s: %s: %s%s", envelope_path,
+		                 fwv_err_name(v.fwv_rc), fw_suit_explain(v.fwv_rc), why);
+		goto out;
+	}
+	if (rc != FW_OK)
+		goto out;
+	if (fwv_parse_envelope(env, env_len, &mi) != FWV_OK) {
+		rc = fw_diag_set(d, FW_E_INTERNAL, "%s: verified but not parsable", envelope_path);
+		goto out;
+	}
+	for (i = 0; i < t.n; i++)
+		if (memcmp(t.raw[i].id, v.signer, 32) == 0)
+			signer = i;
+	fw_sha256(env, env_len, env_sha);
+	fw_hex_encode(env_sha, 32, env_hex);
+	if (fw_registry_release_get(s, env_hex, &existing, NULL) == FW_OK) {
+		rc = fw_diag_set(d, FW_E_CONFLICT, "%s: this release was added already (%.16s)",
+		                 envelope_path, env_hex);
+		goto out;
+	}
+	/* content-addressed copies: the bytes that were verified are the ones kept */
+	rc = fw_store_blob_put(s, env, env_len, env_sha, d);
+	if (rc == FW_OK)
+		rc = fw_store_blob_put_file(s, image_path, img_sha, &img_size, d);
+	if (rc != FW_OK)
+		goto out;
+	fw_hex_encode(img_sha, 32, img_hex);
+	if (img_size != mi.image_size || memcmp(img_sha, mi.image_digest, 32) != 0) {
+		rc = fw_diag_set(d, FW_E_VERIFY, "%s: changed while it was being added", image_path);
+		goto out;
+	}
+	fw_hex_encode(v.signer, 32, signer_hex);
+
+	doc = json_object();
+	rec = fw_evidence_record_new("release.add", actor);
+	if (doc == NULL || rec == NULL) {
+		rc = fw_diag_set(d, FW_E_NOMEM, "out of memory");
+		goto out;
+	}
+	{
+		json_t *targets[2] = {doc, rec};
+		int k;
+
+		for (k = 0; k < 2; k++) {
+			json_t *o = targets[k];
+
+			json_object_set_new(o, "release_id", json_string(env_hex));
+			json_object_set_new(o, "product", json_string(product));
+			json_object_set_new(o, "family", json_string(family));
+			json_object_set_new(o, "version",
+			                    mi.version.len ? json_stringn((const char *)mi.version.ptr,
+			                                                  mi.version.len)
+			                                   : json_null());
+			if (json_object_get(o, "version") == NULL)
+				json_object_set_new(o, "version", json_null());
+			/* sequences above 2^53 are kept as decimal text (canonical JSON) */
+			if (mi.sequence <= 9007199254740991ULL) {
+				json_object_set_new(o, "sequence", json_integer((json_int_t)mi.sequence));
+			} else {
+				char seq[24];
+
+				snprintf(seq, sizeof(seq), "%llu", (unsigned long long)mi.sequence);
+				json_object_set_new(o, "sequence", json_string(seq));
+			}
+			fw_uuid_format(mi.vendor_id.ptr, uuid);
+			json_object_set_new(o, "vendor_id", json_string(uuid));
+			fw_uuid_format(mi.class_id.ptr, uuid);
+			json_object_set_new(o, "class_id", json_string(uuid));
+			if (mi.checks_device) {
+				fw_uuid_format(mi.device_id.ptr, uuid);
+				json_object_set_new(o, "device_id", json_string(uuid));
+			} else {
+				json_object_set_new(o, "device_id", json_null());
+			}
+			json_object_set_new(o, "envelope_sha256", json_string(env_hex));
+			json_object_set_new(o, "envelope_size", json_integer((json_int_t)env_len));
+			json_object_set_new(o, "image_sha256", json_string(img_hex));
+			json_object_set_new(o, "image_size", json_integer((json_int_t)img_size));
+			json_object_set_new(o, "signer_key_id", json_string(signer_hex));
+			json_object_set_new(o, "signer_name",
+			                    json_incref(json_object_get(t.docs[signer], "name")));
+		}
+	}
+	{
+		json_t *trusted = json_object_get(t.docs[signer], "trusted");
+
+		if (fw_hex_decode(json_string_value(json_object_get(trusted, "lh")), lh, 32) != FW_OK ||
+		    fw_evidence_record_ref(rec,
+		                           (uint64_t)json_integer_value(json_object_get(trusted, "idx")),
+		                           lh) != FW_OK) {
+			rc = fw_diag_set(d, FW_E_STORE, "signing key %s: its trust record is malformed",
+			                 signer_hex);
+			goto out;
+		}
+	}
+	ra.doc = doc;
+	ra.id = env_hex;
+	ra.dc.kind = KIND_RELEASE;
+	ra.dc.id = env_hex;
+	ra.dc.doc = doc;
+	ra.dc.ref_field = "added";
+	ra.dc.replace = 0;
+	rc = fw_evidence_commit(s, &change, rec, idx, NULL, d);
+	if (rc == FW_OK)
+		*out = json_incref(doc);
+out:
+	trusted_clear(&t);
+	json_decref(existing);
+	json_decref(doc);
+	json_decref(rec);
+	free(env);
+	return rc;
+}
+
+/* A release's status follows its signer: a later revocation shows. */
+static int add_status(struct fw_store *s, json_t *rel)
+{
+	json_t *key = NULL;
+	const char *signer = json_string_value(json_object_get(rel, "signer_key_id"));
+	const char *status = "ok";
+
+	if (signer && get_doc(s, KIND_KEY, signer, &key, NULL) == FW_OK &&
+	    strcmp(json_string_value(json_object_get(key, "state")), "active") != 0)
+		status = "signed-by-revoked-key";
+	json_decref(key);
+	return json_object_set_new(rel, "status", json_string(status));
+}
+
+int fw_registry_release_list(struct fw_store *s, json_t **releases, struct fw_diag *d)
+{
+	json_t *arr = json_array(), *rel;
+	size_t i;
+	int rc;
+
+	if (arr == NULL)
+		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
+	rc = fw_store_object_scan(s, KIND_RELEASE, collect, arr, d);
+	if (rc != FW_OK) {
+		json_decref(arr);
+		return rc;
+	}
+	json_array_foreach(arr, i, rel)
+		add_status(s, rel);
+	*releases = arr;
+	return FW_OK;
+}
+
+int fw_registry_release_get(struct fw_store *s, const char *ref, json_t **doc,
+                            struct fw_diag *d)
+{
+	int rc = find_one(s, KIND_RELEASE, ref, NULL, doc, d);
+
+	if (rc == FW_OK)
+		add_status(s, *doc);
+	return rc;
+}

@@ -1,0 +1,313 @@
+/*
+ * The store suite: written against store.h only, run for every backend
+ * in `backends` (today SQLite; a PostgreSQL backend joins the table and
+ * must pass the same tests). Backend-specific guard rails are at the end.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "core/core.h"
+#include "crypto/crypto.h"
+#include "harness.h"
+#include "store/store.h"
+
+static int seq;
+
+/* A fresh store path for the current backend. */
+static const char *fresh(void)
+{
+	static char path[600];
+
+	snprintf(path, sizeof(path), "%s/store-%d.db", harness_tmpdir(), ++seq);
+	return path;
+}
+
+static struct fw_store *open_new(void)
+{
+	struct fw_store *s = NULL;
+	struct fw_diag d = {{0}};
+
+	if (fw_store_open(fresh(), 1, &s, &d) != FW_OK)
+		harness_fail(__FILE__, __LINE__, "open: %s", d.msg);
+	return s;
+}
+
+static void t_open_missing_and_create(void)
+{
+	struct fw_store *s = NULL;
+	struct fw_diag d = {{0}};
+	const char *p = fresh();
+
+	CHECK_EQ(fw_store_open(p, 0, &s, &d), FW_E_NOT_FOUND);
+	CHECK(strstr(d.msg, "fwtrust init") != NULL);
+	CHECK(s == NULL);
+	CHECK_EQ(fw_store_open(p, 1, &s, &d), FW_OK);
+	fw_store_close(s);
+	s = NULL;
+	/* reopening applies no migration twice and keeps data */
+	CHECK_EQ(fw_store_open(p, 0, &s, &d), FW_OK);
+	fw_store_close(s);
+	fw_store_close(NULL);
+}
+
+static void t_meta(void)
+{
+	struct fw_store *s = open_new();
+	struct fw_diag d = {{0}};
+	char *v = NULL;
+
+	if (!s)
+		return;
+	CHECK_EQ(fw_store_meta_get(s, "origin", &v, &d), FW_E_NOT_FOUND);
+	CHECK_EQ(fw_store_meta_set(s, "origin", "a/b", &d), FW_OK);
+	CHECK_EQ(fw_store_meta_set(s, "origin", "c/d", &d), FW_OK);
+	CHECK_EQ(fw_store_meta_get(s, "origin", &v, &d), FW_OK);
+	CHECK(v && strcmp(v, "c/d") == 0);
+	free(v);
+	fw_store_close(s);
+}
+
+static int count_obj(void *arg, const char *id, const char *doc)
+{
+	(void)id;
+	(void)doc;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void t_objects_and_transactions(void)
+{
+	struct fw_store *s = open_new();
+	struct fw_diag d = {{0}};
+	char *doc = NULL;
+	int n = 0;
+
+	if (!s)
+		return;
+	CHECK_EQ(fw_store_object_put(s, "key", "a", "{\"x\":1}", 0, &d), FW_OK);
+	CHECK_EQ(fw_store_object_put(s, "key", "a", "{\"x\":2}", 0, &d), FW_E_CONFLICT);
+	CHECK_EQ(fw_store_object_put(s, "key", "a", "{\"x\":3}", 1, &d), FW_OK);
+	CHECK_EQ(fw_store_object_get(s, "key", "a", &doc, &d), FW_OK);
+	CHECK(doc && strcmp(doc, "{\"x\":3}") == 0);
+	free(doc);
+	CHECK_EQ(fw_store_object_get(s, "key", "b", &doc, &d), FW_E_NOT_FOUND);
+	CHECK_EQ(fw_store_object_get(s, "release", "a", &doc, &d), FW_E_NOT_FOUND);
+
+	/* a rolled-back transaction leaves nothing */
+	CHECK_EQ(fw_store_begin(s, &d), FW_OK);
+	CHECK_EQ(fw_store_begin(s, &d), FW_E_ARG);
+	CHECK_EQ(fw_store_object_put(s, "key", "b", "{}", 0, &d), FW_OK);
+	fw_store_rollback(s);
+	CHECK_EQ(fw_store_object_get(s, "key", "b", &doc, &d), FW_E_NOT_FOUND);
+	CHECK_EQ(fw_store_commit(s, &d), FW_E_ARG);
+	/* a committed one keeps it */
+	CHECK_EQ(fw_store_begin(s, &d), FW_OK);
+	CHECK_EQ(fw_store_object_put(s, "key", "b", "{}", 0, &d), FW_OK);
+	CHECK_EQ(fw_store_commit(s, &d), FW_OK);
+	CHECK_EQ(fw_store_object_scan(s, "key", count_obj, &n, &d), FW_OK);
+	CHECK_EQ(n, 2);
+	fw_store_close(s);
+}
+
+struct leaves {
+	uint64_t next;
+	int bad;
+};
+
+static int check_leaf(void *arg, uint64_t idx, const uint8_t lh[32], const uint8_t *rec,
+                      size_t len)
+{
+	struct leaves *l = arg;
+
+	if (idx != l->next || lh[0] != (uint8_t)idx || len != 5 || memcmp(rec, "rec", 3) != 0)
+		l->bad++;
+	l->next++;
+	return 0;
+}
+
+static void t_log_rows(void)
+{
+	struct fw_store *s = open_new();
+	uint8_t lh[32], state[40], got_state[40], (*hashes)[32];
+	uint8_t *rec = NULL;
+	size_t len = 0, slen = 0;
+	struct leaves l = {0, 0};
+	uint64_t i, n = 0, got = 0;
+	char data[8];
+
+	if (!s)
+		return;
+	CHECK_EQ(s->ops->log_state(s, state, sizeof(state), &slen), FW_OK);
+	CHECK_EQ(slen, 0);
+	CHECK_EQ(fw_store_begin(s, NULL), FW_OK);
+	for (i = 0; i < 20; i++) {
+		memset(lh, (int)i, 32);
+		snprintf(data, sizeof(data), "rec%02u", (unsigned)i);
+		memset(state, (int)i, sizeof(state));
+		CHECK_EQ(s->ops->log_append(s, i, lh, (const uint8_t *)data, 5, 1000 + (int64_t)i,
+		                            state, sizeof(state)),
+		         FW_OK);
+	}
+	/* an index is taken once */
+	CHECK_EQ(s->ops->log_append(s, 3, lh, (const uint8_t *)"x", 1, 1, state, sizeof(state)),
+	         FW_E_STORE);
+	CHECK_EQ(fw_store_commit(s, NULL), FW_OK);
+
+	CHECK_EQ(s->ops->log_count(s, &n), FW_OK);
+	CHECK_EQ(n, 20);
+	CHECK_EQ(s->ops->log_state(s, got_state, sizeof(got_state), &slen), FW_OK);
+	CHECK(slen == sizeof(state) && got_state[0] == 19);
+	CHECK_EQ(s->ops->log_get(s, 7, lh, &rec, &len), FW_OK);
+	CHECK(len == 5 && memcmp(rec, "rec07", 5) == 0 && lh[0] == 7);
+	free(rec);
+	CHECK_EQ(s->ops->log_get(s, 20, lh, &rec, &len), FW_E_NOT_FOUND);
+	CHECK_EQ(s->ops->log_scan(s, 0, check_leaf, &l), FW_OK);
+	CHECK(l.next == 20 && l.bad == 0);
+	l.next = 15;
+	CHECK_EQ(s->ops->log_scan(s, 15, check_leaf, &l), FW_OK);
+	CHECK(l.next == 20 && l.bad == 0);
+	hashes = malloc(20 * 32);
+	CHECK_EQ(s->ops->log_hashes(s, 12, hashes, &got), FW_OK);
+	CHECK(got == 12 && hashes[11][0] == 11);
+	free(hashes);
+	fw_store_close(s);
+}
+
+struct cps {
+	uint64_t sizes[8];
+	int n;
+};
+
+static int on_cp(void *arg, uint64_t size, const uint8_t root[32], const char *note)
+{
+	struct cps *c = arg;
+
+	(void)root;
+	(void)note;
+	if (c->n < 8)
+		c->sizes[c->n++] = size;
+	return 0;
+}
+
+static void t_checkpoints(void)
+{
+	struct fw_store *s = open_new();
+	uint8_t root[32] = {1};
+	struct cps c = {{0}, 0};
+
+	if (!s)
+		return;
+	CHECK_EQ(s->ops->checkpoint_add(s, 5, root, "note5\n", 1), FW_OK);
+	CHECK_EQ(s->ops->checkpoint_add(s, 2, root, "note2\n", 1), FW_OK);
+	CHECK_EQ(s->ops->checkpoint_add(s, 5, root, "other\n", 1), FW_E_CONFLICT);
+	CHECK_EQ(s->ops->checkpoint_scan(s, on_cp, &c), FW_OK);
+	CHECK(c.n == 2 && c.sizes[0] == 2 && c.sizes[1] == 5); /* ascending */
+	fw_store_close(s);
+}
+
+static void t_blobs(void)
+{
+	struct fw_store *s = open_new();
+	struct fw_diag d = {{0}};
+	uint8_t a[32], b[32], want[32];
+	char path[4300], src[700];
+	uint64_t size = 0;
+	unsigned char *got;
+	size_t len;
+
+	if (!s)
+		return;
+	CHECK_EQ(fw_store_blob_put(s, (const uint8_t *)"hello", 5, a, &d), FW_OK);
+	fw_sha256((const uint8_t *)"hello", 5, want);
+	CHECK(memcmp(a, want, 32) == 0);
+	fw_store_blob_path(s, a, path, sizeof(path));
+	got = harness_read(path, &len);
+	CHECK(got && len == 5 && memcmp(got, "hello", 5) == 0);
+	free(got);
+	/* the same content from a file: the same address, kept once */
+	snprintf(src, sizeof(src), "%s/blob-src", harness_tmpdir());
+	CHECK_EQ(harness_write(src, "hello", 5), 0);
+	CHECK_EQ(fw_store_blob_put_file(s, src, b, &size, &d), FW_OK);
+	CHECK(memcmp(a, b, 32) == 0 && size == 5);
+	CHECK_EQ(fw_store_blob_put_file(s, "/nonexistent/x", b, &size, &d), FW_E_IO);
+	CHECK(strstr(d.msg, "/nonexistent/x") != NULL);
+	fw_store_close(s);
+}
+
+static void t_default_path(void)
+{
+	unsetenv("FWTRUST_DB");
+	CHECK(strcmp(fw_store_default_path(NULL), "fwtrust.db") == 0);
+	setenv("FWTRUST_DB", "/x/env.db", 1);
+	CHECK(strcmp(fw_store_default_path(NULL), "/x/env.db") == 0);
+	CHECK(strcmp(fw_store_default_path("flag.db"), "flag.db") == 0);
+	unsetenv("FWTRUST_DB");
+}
+
+/* ---- SQLite backend specifics ---- */
+
+static void t_sqlite_guard_rails(void)
+{
+	struct fw_store *s = open_new();
+	uint8_t lh[32] = {0}, st[8] = {0};
+	char path[4096], *err = NULL;
+	sqlite3 *db;
+
+	if (!s)
+		return;
+	snprintf(path, sizeof(path), "%s", s->path);
+	CHECK_EQ(fw_store_begin(s, NULL), FW_OK);
+	CHECK_EQ(s->ops->log_append(s, 0, lh, (const uint8_t *)"r", 1, 1, st, 8), FW_OK);
+	CHECK_EQ(fw_store_commit(s, NULL), FW_OK);
+	CHECK_EQ(s->ops->checkpoint_add(s, 1, lh, "n\n", 1), FW_OK);
+	fw_store_close(s);
+	CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
+	/* WAL and FULL are what the store promises */
+	CHECK(sqlite3_exec(db, "UPDATE evidence_leaves SET record = 'x'", NULL, NULL, &err) != SQLITE_OK);
+	CHECK(err && strstr(err, "append-only") != NULL);
+	sqlite3_free(err);
+	CHECK(sqlite3_exec(db, "DELETE FROM evidence_leaves", NULL, NULL, NULL) != SQLITE_OK);
+	CHECK(sqlite3_exec(db, "UPDATE evidence_checkpoints SET note = 'x'", NULL, NULL, NULL) != SQLITE_OK);
+	CHECK(sqlite3_exec(db, "DELETE FROM evidence_checkpoints", NULL, NULL, NULL) != SQLITE_OK);
+	/* a schema from a newer fwtrust is refused, not misread */
+	CHECK_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	{
+		struct fw_diag d = {{0}};
+
+		s = NULL;
+		CHECK_EQ(fw_store_open(path, 0, &s, &d), FW_E_STORE);
+		CHECK(strstr(d.msg, "newer") != NULL);
+		CHECK(s == NULL);
+	}
+}
+
+static void t_sqlite_not_a_database(void)
+{
+	struct fw_store *s = NULL;
+	struct fw_diag d = {{0}};
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/garbage.db", harness_tmpdir());
+	CHECK_EQ(harness_write(path, "this is not a database, just text in a file ....", 48), 0);
+	CHECK_EQ(fw_store_open(path, 0, &s, &d), FW_E_STORE);
+	CHECK(strstr(d.msg, "garbage.db") != NULL);
+}
+
+static const struct harness_test tests[] = {
+    {"open_missing_and_create", t_open_missing_and_create},
+    {"meta", t_meta},
+    {"objects_and_transactions", t_objects_and_transactions},
+    {"log_rows", t_log_rows},
+    {"checkpoints", t_checkpoints},
+    {"blobs", t_blobs},
+    {"default_path", t_default_path},
+    {"sqlite_guard_rails", t_sqlite_guard_rails},
+    {"sqlite_not_a_database", t_sqlite_not_a_database},
+};
+HARNESS_MAIN(tests)
