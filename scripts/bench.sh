@@ -23,7 +23,8 @@
 #
 # Environment: ROUNDS (3..15), BENCH_SIGS_SECONDS (default 1), OPENSSL,
 # BENCH_LOG_RECORDS (per append run, default 200000), BENCH_LOG_AUDIT_RECORDS
-# (default 1000000; 0 skips the audit), BENCH_LOG_ROUNDS (1..15, default 3).
+# (default 1000000; 0 skips the audit), BENCH_LOG_ROUNDS (append rounds, 1..15,
+# default 5).
 set -euo pipefail
 
 usage() {
@@ -40,7 +41,7 @@ rounds=${ROUNDS:-5}
 sig_secs=${BENCH_SIGS_SECONDS:-1}
 log_records=${BENCH_LOG_RECORDS:-200000}
 log_audit_records=${BENCH_LOG_AUDIT_RECORDS:-1000000}
-log_rounds=${BENCH_LOG_ROUNDS:-3}
+log_rounds=${BENCH_LOG_ROUNDS:-5}
 size_mib=256
 target=1.15
 

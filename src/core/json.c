@@ -5,6 +5,7 @@
  * not promise (escaping, key order by bytes).
  */
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -20,39 +21,67 @@ struct out {
 	int oom;
 };
 
-static void put(struct out *o, const char *s, size_t n)
+static void grow(struct out *o, size_t n)
 {
-	if (o->oom)
-		return;
-	if (o->len + n + 1 > o->cap) {
-		size_t cap = o->cap ? o->cap : 256;
-		char *b;
+	size_t cap = o->cap ? o->cap : 512;
+	char *b;
 
-		while (o->len + n + 1 > cap)
-			cap *= 2;
-		b = realloc(o->buf, cap);
-		if (b == NULL) {
-			o->oom = 1;
+	while (o->len + n + 1 > cap)
+		cap *= 2;
+	b = realloc(o->buf, cap);
+	if (b == NULL) {
+		o->oom = 1;
+		return;
+	}
+	o->buf = b;
+	o->cap = cap;
+}
+
+/* the buffer always has room for a terminating NUL, written at the end */
+static inline void put(struct out *o, const char *s, size_t n)
+{
+	if (o->len + n + 1 > o->cap) {
+		if (o->oom)
 			return;
-		}
-		o->buf = b;
-		o->cap = cap;
+		grow(o, n);
+		if (o->oom)
+			return;
 	}
 	memcpy(o->buf + o->len, s, n);
 	o->len += n;
-	o->buf[o->len] = '\0';
 }
 
 static void put_string(struct out *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i;
+	size_t i, run = 0;
 
 	put(o, "\"", 1);
 	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c;
 		char esc[7];
 
+		/* 8 bytes at a time while none is below 0x20, '"' or '\\' */
+		while (i + 8 <= n) {
+			uint64_t w, q, b;
+
+			memcpy(&w, s + i, 8);
+			q = w ^ 0x2222222222222222ULL;
+			b = w ^ 0x5c5c5c5c5c5c5c5cULL;
+			if (((w - 0x2020202020202020ULL) | (q - 0x0101010101010101ULL) |
+			     (b - 0x0101010101010101ULL)) &
+			    ~w & 0x8080808080808080ULL)
+				break;
+			i += 8;
+		}
+		if (i >= n)
+			break;
+		c = (unsigned char)s[i];
+		/* raw UTF-8 (jansson validated it) is copied in runs */
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		put(o, s + run, i - run);
+		run = i + 1;
 		switch (c) {
 		case '"': put(o, "\\\"", 2); break;
 		case '\\': put(o, "\\\\", 2); break;
@@ -62,32 +91,25 @@ static void put_string(struct out *o, const char *s, size_t n)
 		case '\r': put(o, "\\r", 2); break;
 		case '\t': put(o, "\\t", 2); break;
 		default:
-			if (c < 0x20) {
-				memcpy(esc, "\\u00", 4);
-				esc[4] = hex[c >> 4];
-				esc[5] = hex[c & 15];
-				put(o, esc, 6);
-			} else {
-				put(o, (const char *)&c, 1); /* raw UTF-8 (jansson validated it) */
-			}
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			put(o, esc, 6);
 		}
 	}
+	put(o, s + run, n - run);
 	put(o, "\"", 1);
 }
 
-static int key_ok(const char *k)
+/* length of a key of [a-z0-9_]+, or 0 */
+static size_t key_ok(const char *k)
 {
-	if (*k == '\0')
-		return 0;
-	for (; *k; k++)
-		if (!((*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9') || *k == '_'))
-			return 0;
-	return 1;
-}
+	const char *p;
 
-static int cmp_keys(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	for (p = k; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+			return 0;
+	return (size_t)(p - k);
 }
 
 static int emit(struct out *o, const json_t *v, int depth, const char *where, struct fw_diag *d)
@@ -99,32 +121,49 @@ static int emit(struct out *o, const json_t *v, int depth, const char *where, st
 		                   where);
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: {
-		size_t n = json_object_size(v), k = 0;
-		const char **keys = n ? malloc(n * sizeof(*keys)) : NULL;
+		struct kv {
+			const char *k;
+			json_t *v;
+		} small[32], *kv, t;
+		size_t n = json_object_size(v), k = 0, j;
 		const char *key;
 		json_t *val;
 		int rc = FW_OK;
 
-		if (n && keys == NULL)
+		kv = n > 32 ? malloc(n * sizeof(*kv)) : small;
+		if (kv == NULL)
 			return fw_diag_set(d, FW_E_NOMEM, "out of memory");
-		json_object_foreach((json_t *)v, key, val)
-			keys[k++] = key;
-		qsort(keys, n, sizeof(*keys), cmp_keys);
+		json_object_foreach((json_t *)v, key, val) {
+			kv[k].k = key;
+			kv[k++].v = val;
+		}
+		/* insertion sort: records have a dozen keys */
+		for (i = 1; i < n; i++) {
+			t = kv[i];
+			for (j = i; j > 0 && strcmp(kv[j - 1].k, t.k) > 0; j--)
+				kv[j] = kv[j - 1];
+			kv[j] = t;
+		}
 		put(o, "{", 1);
 		for (i = 0; i < n && rc == FW_OK; i++) {
-			if (!key_ok(keys[i])) {
+			size_t kl = key_ok(kv[i].k);
+
+			if (kl == 0) {
 				rc = fw_diag_set(d, FW_E_FORMAT,
-				                 "record key '%s' in '%s' is not [a-z0-9_]+", keys[i], where);
+				                 "record key '%s' in '%s' is not [a-z0-9_]+", kv[i].k, where);
 				break;
 			}
 			if (i)
 				put(o, ",", 1);
-			put_string(o, keys[i], strlen(keys[i]));
-			put(o, ":", 1);
-			rc = emit(o, json_object_get(v, keys[i]), depth + 1, keys[i], d);
+			/* [a-z0-9_]+ needs no escaping */
+			put(o, "\"", 1);
+			put(o, kv[i].k, kl);
+			put(o, "\":", 2);
+			rc = emit(o, kv[i].v, depth + 1, kv[i].k, d);
 		}
 		put(o, "}", 1);
-		free(keys);
+		if (kv != small)
+			free(kv);
 		return rc;
 	}
 	case JSON_ARRAY:
@@ -151,8 +190,18 @@ static int emit(struct out *o, const json_t *v, int depth, const char *where, st
 		if (x > MAX_SAFE_INT || x < -MAX_SAFE_INT)
 			return fw_diag_set(d, FW_E_FORMAT, "record value of '%s' is beyond 2^53-1",
 			                   where);
-		snprintf(num, sizeof(num), "%lld", (long long)x);
-		put(o, num, strlen(num));
+		{
+			unsigned long long u = x < 0 ? 0ULL - (unsigned long long)x : (unsigned long long)x;
+			char *p = num + sizeof(num);
+
+			do {
+				*--p = (char)('0' + u % 10);
+				u /= 10;
+			} while (u);
+			if (x < 0)
+				*--p = '-';
+			put(o, p, (size_t)(num + sizeof(num) - p));
+		}
 		return FW_OK;
 	}
 	case JSON_REAL:
@@ -180,6 +229,8 @@ int fw_json_canonical(const void *v, char **out, size_t *len, struct fw_diag *d)
 	rc = emit(&o, (const json_t *)v, 0, "(top)", d);
 	if (rc == FW_OK && o.oom)
 		rc = fw_diag_set(d, FW_E_NOMEM, "out of memory");
+	if (rc == FW_OK && !o.oom && o.buf != NULL)
+		o.buf[o.len] = '\0';
 	if (rc == FW_OK && o.buf == NULL)
 		rc = fw_diag_set(d, FW_E_FORMAT, "empty record");
 	if (rc != FW_OK) {

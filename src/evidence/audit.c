@@ -181,13 +181,31 @@ static int check_registry(struct audit *a, struct fw_store *s, struct fw_diag *d
 /* A record's references must point back to earlier records, by hash. */
 static void check_refs(struct audit *a, uint64_t idx, const uint8_t *rec, size_t len)
 {
-	json_t *j, *refs, *ref;
+	const uint8_t *start, *end;
+	json_t *j = NULL, *refs, *ref;
 	size_t i;
 
-	if (memmem(rec, len, "\"refs\":", 7) == NULL)
+	start = memmem(rec, len, "\"refs\":", 7);
+	if (start == NULL)
 		return; /* most records have none: skip the parse */
-	j = json_loadb((const char *)rec, len, JSON_REJECT_DUPLICATES, NULL);
-	refs = json_object_get(j, "refs");
+	/* canonical records hold refs as [{"idx":n,"lh":"<hex>"},...], which
+	 * has no ']' inside: parse just that array, not the whole record. A
+	 * record where this does not hold was not written by fwtrust and
+	 * falls back to the full parse. */
+	/* a key follows '{' or ','; inside a string the quote is escaped */
+	end = NULL;
+	if (start > rec && (start[-1] == '{' || start[-1] == ',')) {
+		start += 7;
+		end = memchr(start, ']', len - (size_t)(start - rec));
+	}
+	if (end != NULL && *start == '[')
+		refs = j = json_loadb((const char *)start, (size_t)(end - start) + 1, 0, NULL);
+	else
+		refs = NULL;
+	if (refs == NULL) {
+		j = json_loadb((const char *)rec, len, JSON_REJECT_DUPLICATES, NULL);
+		refs = json_object_get(j, "refs");
+	}
 	if (!json_is_array(refs))
 		finding(a, "record.bad_ref", idx, "record %llu: refs is not a list",
 		        (unsigned long long)idx);

@@ -181,6 +181,21 @@ FW_NODISCARD int fw_evidence_record_ref(json_t *record, uint64_t idx,
 FW_NODISCARD int fw_evidence_append(struct fw_store *s, json_t *record, uint64_t *idx,
                                     uint8_t leaf_hash[FW_HASH_LEN], struct fw_diag *d);
 
+/* A record in its canonical bytes. Encoding needs no store and no lock: a
+ * busy writer encodes records before it takes the write transaction, so
+ * only hashing, the tree update and the insert happen under it. */
+struct fw_evidence_entry {
+	char *bytes;
+	size_t len;
+};
+FW_NODISCARD int fw_evidence_encode(json_t *record, struct fw_evidence_entry *e,
+                                    struct fw_diag *d);
+void fw_evidence_entry_clear(struct fw_evidence_entry *e);
+/* fw_evidence_append for an encoded record (inside the transaction). */
+FW_NODISCARD int fw_evidence_append_entry(struct fw_store *s, const struct fw_evidence_entry *e,
+                                          uint64_t *idx, uint8_t leaf_hash[FW_HASH_LEN],
+                                          struct fw_diag *d);
+
 /*
  * The one way to change state, in one transaction:
  *   begin; prepare(arg, record) reads state and may complete the record;

@@ -72,47 +72,85 @@ static int load_range(struct fw_store *s, struct fw_compact_range **out, struct 
 	return FW_OK;
 }
 
+int fw_evidence_encode(json_t *record, struct fw_evidence_entry *e, struct fw_diag *d)
+{
+	return fw_json_canonical(record, &e->bytes, &e->len, d);
+}
+
+void fw_evidence_entry_clear(struct fw_evidence_entry *e)
+{
+	if (e == NULL)
+		return;
+	free(e->bytes);
+	e->bytes = NULL;
+	e->len = 0;
+}
+
 int fw_evidence_append(struct fw_store *s, json_t *record, uint64_t *idx_out,
                        uint8_t lh_out[FW_HASH_LEN], struct fw_diag *d)
 {
-	struct fw_compact_range *cr, next;
-	uint8_t lh[FW_HASH_LEN], state[STATE_MAX];
-	char *bytes = NULL;
-	size_t len = 0, slen;
+	struct fw_evidence_entry e = {NULL, 0};
+	int rc;
+
+	if (!s->in_tx)
+		return fw_diag_set(d, FW_E_ARG, "evidence is appended inside a transaction");
+	rc = fw_evidence_encode(record, &e, d);
+	if (rc == FW_OK)
+		rc = fw_evidence_append_entry(s, &e, idx_out, lh_out, d);
+	fw_evidence_entry_clear(&e);
+	return rc;
+}
+
+int fw_evidence_append_entry(struct fw_store *s, const struct fw_evidence_entry *e,
+                             uint64_t *idx_out, uint8_t lh_out[FW_HASH_LEN], struct fw_diag *d)
+{
+	struct fw_compact_range *cr;
+	uint8_t lh[FW_HASH_LEN], state[STATE_MAX], saved_hash[FW_HASH_LEN];
+	uint64_t saved_size;
+	unsigned slot, saved_n;
+	const char *bytes = e->bytes;
+	size_t len = e->len, slen;
 	uint64_t idx;
 	int rc;
 
 	if (!s->in_tx)
 		return fw_diag_set(d, FW_E_ARG, "evidence is appended inside a transaction");
-	rc = fw_json_canonical(record, &bytes, &len, d);
-	if (rc != FW_OK)
-		return rc;
+	if (bytes == NULL)
+		return fw_diag_set(d, FW_E_ARG, "no encoded record");
 	rc = load_range(s, &cr, d);
 	if (rc != FW_OK)
-		goto out;
+		return rc;
 	idx = cr->size;
 	fw_evidence_leaf_hash((const uint8_t *)bytes, len, lh);
-	next = *cr;
-	fw_compact_range_append(&next, lh);
-	slen = fw_compact_range_encode(&next, state, sizeof(state));
-	if (slen == 0) {
+	/* appended in place: an append rewrites size, n and one slot (where
+	 * its merges end), kept to undo it if the row is refused; copying the
+	 * whole 2 KiB range twice per record was measurable */
+	slot = cr->size == UINT64_MAX ? 64 : cr->n - (unsigned)__builtin_ctzll(~cr->size);
+	saved_size = cr->size;
+	saved_n = cr->n;
+	if (slot < 64)
+		memcpy(saved_hash, cr->hashes[slot], FW_HASH_LEN);
+	fw_compact_range_append(cr, lh);
+	slen = fw_compact_range_encode(cr, state, sizeof(state));
+	if (slen == 0)
 		rc = fw_diag_set(d, FW_E_NOMEM, "cannot compute the new tree state");
-		goto out;
-	}
-	rc = s->ops->log_append(s, idx, lh, (const uint8_t *)bytes, len, fw_time_ms(), state, slen);
+	else
+		rc = s->ops->log_append(s, idx, lh, (const uint8_t *)bytes, len, fw_time_ms(), state,
+		                        slen);
 	if (rc != FW_OK) {
-		if (d)
+		if (slen != 0 && d)
 			*d = s->err;
-		goto out;
+		cr->size = saved_size;
+		cr->n = saved_n;
+		if (slot < 64)
+			memcpy(cr->hashes[slot], saved_hash, FW_HASH_LEN);
+		return rc;
 	}
-	*cr = next;
 	if (idx_out)
 		*idx_out = idx;
 	if (lh_out)
 		memcpy(lh_out, lh, FW_HASH_LEN);
-out:
-	free(bytes);
-	return rc;
+	return FW_OK;
 }
 
 int fw_evidence_commit(struct fw_store *s, const struct fw_evidence_change *c, json_t *record,

@@ -14,6 +14,10 @@
 struct sq {
 	sqlite3 *db;
 	sqlite3_stmt *append, *append_state, *get_leaf, *hashes;
+	/* the tree state after the last append of the open transaction,
+	 * written once at commit, in the same transaction */
+	uint8_t pending[8 + 64 * 32];
+	size_t pending_len;
 };
 
 static struct sq *SQ(struct fw_store *s)
@@ -169,13 +173,31 @@ static int sq_begin(struct fw_store *s)
 	return exec(s, "BEGIN IMMEDIATE", "begin");
 }
 
+static int write_state(struct fw_store *s)
+{
+	struct sq *q = SQ(s);
+	int rc;
+
+	sqlite3_reset(q->append_state);
+	sqlite3_bind_blob(q->append_state, 1, q->pending, (int)q->pending_len, SQLITE_STATIC);
+	rc = sqlite3_step(q->append_state);
+	sqlite3_reset(q->append_state);
+	return rc == SQLITE_DONE ? FW_OK : fail(s, FW_E_STORE, "updating the log state");
+}
+
 static int sq_commit(struct fw_store *s)
 {
-	return exec(s, "COMMIT", "commit");
+	int rc = FW_OK;
+
+	if (SQ(s)->pending_len)
+		rc = write_state(s);
+	SQ(s)->pending_len = 0;
+	return rc == FW_OK ? exec(s, "COMMIT", "commit") : rc;
 }
 
 static int sq_rollback(struct fw_store *s)
 {
+	SQ(s)->pending_len = 0;
 	return exec(s, "ROLLBACK", "rollback");
 }
 
@@ -222,6 +244,14 @@ static int sq_log_state(struct fw_store *s, uint8_t *buf, size_t cap, size_t *le
 {
 	sqlite3_stmt *st;
 	int rc;
+
+	if (SQ(s)->pending_len) {
+		if (SQ(s)->pending_len > cap)
+			return fw_diag_set(&s->err, FW_E_TAMPER, "%s: log state too large", s->path);
+		memcpy(buf, SQ(s)->pending, SQ(s)->pending_len);
+		*len = SQ(s)->pending_len;
+		return FW_OK;
+	}
 
 	if (sqlite3_prepare_v2(SQ(s)->db, "SELECT range FROM evidence_state WHERE id = 1", -1, &st,
 	                       NULL) != SQLITE_OK)
@@ -286,11 +316,11 @@ static int sq_log_append(struct fw_store *s, uint64_t idx, const uint8_t lh[32],
 	sqlite3_clear_bindings(q->append);
 	if (rc != SQLITE_DONE)
 		return fail(s, FW_E_STORE, "appending evidence");
-	sqlite3_reset(q->append_state);
-	sqlite3_bind_blob(q->append_state, 1, state, (int)state_len, SQLITE_STATIC);
-	rc = sqlite3_step(q->append_state);
-	sqlite3_clear_bindings(q->append_state);
-	return rc == SQLITE_DONE ? FW_OK : fail(s, FW_E_STORE, "updating the log state");
+	if (state_len > sizeof(q->pending))
+		return fw_diag_set(&s->err, FW_E_ARG, "tree state too large");
+	memcpy(q->pending, state, state_len);
+	q->pending_len = state_len;
+	return FW_OK;
 }
 
 static int sq_log_get(struct fw_store *s, uint64_t idx, uint8_t lh[32], uint8_t **rec,
