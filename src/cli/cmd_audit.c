@@ -179,6 +179,7 @@ static int print_leaf(void *arg, uint64_t idx, const uint8_t lh[32], const uint8
 static int a_log(struct common *o)
 {
 	struct fw_store *s = NULL;
+	struct fw_diag d = {{0}};
 	uint64_t from = 0, limit = UINT64_MAX;
 	int rc;
 
@@ -187,11 +188,10 @@ static int a_log(struct common *o)
 		return EXIT_USAGE;
 	if (cli_open_store("audit log", o->db, &s))
 		return EXIT_USAGE;
-	rc = s->ops->log_scan(s, from, print_leaf, &limit);
+	rc = fw_evidence_scan(s, from, print_leaf, &limit, &d);
 	if (rc != FW_OK && rc != 1) {
-		cli_err("audit log", "%s", s->err.msg);
 		fw_store_close(s);
-		return EXIT_USAGE;
+		return cli_fail("audit log", rc, &d);
 	}
 	fw_store_close(s);
 	return EXIT_OK;

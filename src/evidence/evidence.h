@@ -221,6 +221,14 @@ FW_NODISCARD int fw_evidence_get(struct fw_store *s, uint64_t idx, uint8_t **rec
                                  size_t *len, uint8_t leaf_hash[FW_HASH_LEN],
                                  struct fw_diag *d);
 
+/* Records from index from on, in order; fn as for fw_store's log scan
+ * (return non-zero to stop: that value is returned). */
+FW_NODISCARD int fw_evidence_scan(struct fw_store *s, uint64_t from,
+                                  int (*fn)(void *arg, uint64_t idx,
+                                            const uint8_t leaf_hash[FW_HASH_LEN],
+                                            const uint8_t *record, size_t len),
+                                  void *arg, struct fw_diag *d);
+
 /* The log's identity: create the Ed25519 log key as <key_base>.key/.pub
  * (never overwriting) and remember origin and public key in the store. */
 FW_NODISCARD int fw_evidence_setup(struct fw_store *s, const char *origin, const char *key_base,

@@ -206,6 +206,18 @@ int fw_evidence_get(struct fw_store *s, uint64_t idx, uint8_t **record, size_t *
 	return rc;
 }
 
+int fw_evidence_scan(struct fw_store *s, uint64_t from,
+                     int (*fn)(void *arg, uint64_t idx, const uint8_t leaf_hash[FW_HASH_LEN],
+                               const uint8_t *record, size_t len),
+                     void *arg, struct fw_diag *d)
+{
+	int rc = s->ops->log_scan(s, from, fn, arg);
+
+	if (rc != FW_OK && d && s->err.msg[0])
+		*d = s->err;
+	return rc;
+}
+
 int fw_evidence_setup(struct fw_store *s, const char *origin, const char *key_base,
                       struct fw_diag *d)
 {
