@@ -18,6 +18,7 @@
 
 #include "core/core.h"
 #include "evidence/evidence.h"
+#include "failalloc.h"
 #include "harness.h"
 
 typedef uint8_t hash_t[FW_HASH_LEN];
@@ -1157,44 +1158,6 @@ static void t_large_random(void)
 
 /* ---- OpenSSL allocation failures, each in turn ---- */
 
-static long alloc_budget = -1; /* allocations left before failing; < 0: no limit */
-static int allocator_installed;
-
-static int take_alloc(void)
-{
-	if (alloc_budget == 0)
-		return 0;
-	if (alloc_budget > 0)
-		alloc_budget--;
-	return 1;
-}
-
-static void *t_malloc(size_t n, const char *file, int line)
-{
-	(void)file;
-	(void)line;
-	return take_alloc() ? malloc(n) : NULL;
-}
-
-static void *t_realloc(void *p, size_t n, const char *file, int line)
-{
-	(void)file;
-	(void)line;
-	return take_alloc() ? realloc(p, n) : NULL;
-}
-
-static void t_free(void *p, const char *file, int line)
-{
-	(void)file;
-	(void)line;
-	free(p);
-}
-
-/* before main: OpenSSL takes new allocators only before its first one */
-__attribute__((constructor)) static void install_allocator(void)
-{
-	allocator_installed = CRYPTO_set_mem_functions(t_malloc, t_realloc, t_free);
-}
 
 /* Whatever allocation fails, a function either says so (FW_E_NOMEM), or
  * gives the right answer; the void ones give zeros or the right hash. A
@@ -1211,7 +1174,7 @@ static void t_alloc_failures(void)
 	long k, bad = 0, failed = 0, poisoned = 0;
 	int rc;
 
-	CHECK(allocator_installed);
+	CHECK(failalloc_installed());
 	CHECK_EQ(fw_merkle_inclusion_proof((const uint8_t(*)[FW_HASH_LEN])leaves, N, 17, proof, &n),
 	         FW_OK);
 	CHECK_EQ(fw_merkle_consistency_proof((const uint8_t(*)[FW_HASH_LEN])leaves, 13, N, cproof,
@@ -1219,47 +1182,47 @@ static void t_alloc_failures(void)
 	         FW_OK);
 	fw_merkle_leaf_hash((const uint8_t *)"x", 1, want_leaf);
 	for (k = 0; k < 300; k++) {
-		alloc_budget = k;
+		failalloc_budget = k;
 		rc = fw_merkle_root((const uint8_t(*)[FW_HASH_LEN])leaves, N, h);
 		bad += rc == FW_OK ? memcmp(h, roots[N], FW_HASH_LEN) != 0 : rc != FW_E_NOMEM;
 		failed += rc != FW_OK;
 
-		alloc_budget = k;
+		failalloc_budget = k;
 		rc = fw_merkle_inclusion_proof((const uint8_t(*)[FW_HASH_LEN])leaves, N, 17, got, &gn);
 		bad += rc == FW_OK ? gn != n || memcmp(got, proof, n * FW_HASH_LEN) != 0
 		                   : rc != FW_E_NOMEM;
-		alloc_budget = k;
+		failalloc_budget = k;
 		rc = fw_merkle_consistency_proof((const uint8_t(*)[FW_HASH_LEN])leaves, 13, N, got, &gn);
 		bad += rc == FW_OK ? gn != cn || memcmp(got, cproof, cn * FW_HASH_LEN) != 0
 		                   : rc != FW_E_NOMEM;
 
-		alloc_budget = k;
+		failalloc_budget = k;
 		rc = fw_merkle_verify_inclusion(17, N, leaves[17], (const uint8_t(*)[FW_HASH_LEN])proof,
 		                                n, roots[N]);
 		bad += rc != FW_OK && rc != FW_E_NOMEM;
-		alloc_budget = k;
+		failalloc_budget = k;
 		rc = fw_merkle_verify_inclusion(17, N, leaves[16], (const uint8_t(*)[FW_HASH_LEN])proof,
 		                                n, roots[N]);
 		bad += rc != FW_E_PROOF && rc != FW_E_NOMEM;
-		alloc_budget = k;
+		failalloc_budget = k;
 		rc = fw_merkle_verify_consistency(13, N, roots[13], roots[N],
 		                                  (const uint8_t(*)[FW_HASH_LEN])cproof, cn);
 		bad += rc != FW_OK && rc != FW_E_NOMEM;
-		alloc_budget = k;
+		failalloc_budget = k;
 		rc = fw_merkle_verify_consistency(13, N, roots[12], roots[N],
 		                                  (const uint8_t(*)[FW_HASH_LEN])cproof, cn);
 		bad += rc != FW_E_PROOF && rc != FW_E_NOMEM;
 
 		/* the void ones */
-		alloc_budget = k;
+		failalloc_budget = k;
 		fw_merkle_leaf_hash((const uint8_t *)"x", 1, h);
 		bad += memcmp(h, want_leaf, FW_HASH_LEN) != 0 && memcmp(h, zero, FW_HASH_LEN) != 0;
 		fw_compact_range_init(&cr);
-		alloc_budget = k;
+		failalloc_budget = k;
 		for (i = 0; i < N; i++)
 			fw_compact_range_append(&cr, leaves[i]);
 		fw_compact_range_root(&cr, h);
-		alloc_budget = -1;
+		failalloc_budget = -1;
 		/* the root is right or zeros (it failed itself) */
 		bad += memcmp(h, roots[N], FW_HASH_LEN) != 0 && memcmp(h, zero, FW_HASH_LEN) != 0;
 		fw_compact_range_root(&cr, h);
@@ -1271,7 +1234,7 @@ static void t_alloc_failures(void)
 			bad += memcmp(h, roots[N], FW_HASH_LEN) != 0;
 		}
 	}
-	alloc_budget = -1;
+	failalloc_budget = -1;
 	CHECK_EQ(bad, 0);
 	CHECK(failed > 10 && poisoned > 10); /* the failures did happen */
 	free(leaves);

@@ -19,6 +19,7 @@
 #include "crypto/crypto.h"
 #include "evidence/evidence.h"
 #include "fwv.h"
+#include "failalloc.h"
 #include "harness.h"
 
 #define EM "\xe2\x80\x94"
@@ -947,43 +948,6 @@ static void t_consistency_files(void)
 
 /* ---- OpenSSL allocation failures, each in turn ---- */
 
-static long alloc_budget = -1; /* allocations left before failing; < 0: no limit */
-static int allocator_installed;
-
-static int take_alloc(void)
-{
-	if (alloc_budget == 0)
-		return 0;
-	if (alloc_budget > 0)
-		alloc_budget--;
-	return 1;
-}
-
-static void *t_malloc(size_t n, const char *file, int line)
-{
-	(void)file;
-	(void)line;
-	return take_alloc() ? malloc(n) : NULL;
-}
-
-static void *t_realloc(void *p, size_t n, const char *file, int line)
-{
-	(void)file;
-	(void)line;
-	return take_alloc() ? realloc(p, n) : NULL;
-}
-
-static void t_free(void *p, const char *file, int line)
-{
-	(void)file;
-	(void)line;
-	free(p);
-}
-
-__attribute__((constructor)) static void install_allocator(void)
-{
-	allocator_installed = CRYPTO_set_mem_functions(t_malloc, t_realloc, t_free);
-}
 
 /* a failing allocation inside OpenSSL refuses or errs, never accepts a
  * forgery, never signs something else */
@@ -997,34 +961,34 @@ static void t_alloc_failures(void)
 	long i, bad = 0, failed = 0;
 	int rc;
 
-	CHECK(allocator_installed && k != NULL);
+	CHECK(failalloc_installed() && k != NULL);
 	if (k == NULL)
 		return;
 	memcpy(forged, cp_note, sizeof(cp_note));
 	forged[34] = '9'; /* another root, same signature */
 	for (i = 0; i < 200; i++) {
-		alloc_budget = i;
+		failalloc_budget = i;
 		rc = fw_note_verify(cp_note, strlen(cp_note), &vk, &tl, NULL);
 		bad += rc != FW_OK && rc != FW_E_CRYPTO && rc != FW_E_SIGNATURE;
 		failed += rc != FW_OK;
-		alloc_budget = i;
+		failalloc_budget = i;
 		rc = fw_note_verify(forged, strlen(forged), &vk, &tl, NULL);
 		bad += rc == FW_OK;
-		alloc_budget = i;
+		failalloc_budget = i;
 		rc = fw_checkpoint_open(forged, strlen(forged), &vk, log_origin, &cp, NULL);
 		bad += rc == FW_OK;
-		alloc_budget = i;
+		failalloc_budget = i;
 		rc = fw_note_key_init(&nk, log_origin, vk.pub);
 		bad += rc == FW_OK ? memcmp(&nk, &vk, sizeof(nk)) != 0 : rc != FW_E_CRYPTO;
-		alloc_budget = i;
+		failalloc_budget = i;
 		rc = fw_note_sign(cp_text, log_origin, k, &out, NULL);
-		alloc_budget = -1;
+		failalloc_budget = -1;
 		if (rc == FW_OK)
 			bad += strcmp(out, cp_note) != 0;
 		free(out);
 		out = NULL;
 	}
-	alloc_budget = -1;
+	failalloc_budget = -1;
 	CHECK_EQ(bad, 0);
 	CHECK(failed > 5);
 }
