@@ -551,6 +551,7 @@ struct sizes {
 	uint8_t roots[2][FW_HASH_LEN];
 	int found[2];
 	uint64_t last;
+	uint8_t last_root[FW_HASH_LEN];
 };
 
 static int find_sizes(void *arg, uint64_t size, const uint8_t root[32], const char *note)
@@ -566,6 +567,7 @@ static int find_sizes(void *arg, uint64_t size, const uint8_t root[32], const ch
 		}
 	}
 	z->last = size;
+	memcpy(z->last_root, root, FW_HASH_LEN);
 	return 0;
 }
 
@@ -577,15 +579,22 @@ int fw_evidence_consistency(struct fw_store *s, uint64_t from, uint64_t to,
 	uint64_t size;
 	int rc;
 
+	/* one pass over the checkpoints: the sizes asked for, and the latest
+	 * for a missing --to */
 	memset(&z, 0, sizeof(z));
+	z.want[0] = from;
+	z.want[1] = to;
 	rc = s->ops->checkpoint_scan(s, find_sizes, &z);
 	if (rc != FW_OK) {
 		if (d)
 			*d = s->err;
 		return rc;
 	}
-	if (to == 0)
-		to = z.last;
+	if (to == 0) {
+		to = z.want[1] = z.last;
+		memcpy(z.roots[1], z.last_root, FW_HASH_LEN);
+		z.found[1] = z.last > 0;
+	}
 	rc = fw_evidence_size(s, &size, NULL, d);
 	if (rc != FW_OK)
 		return rc;
@@ -595,15 +604,6 @@ int fw_evidence_consistency(struct fw_store *s, uint64_t from, uint64_t to,
 	if (from == 0 || from > to)
 		return fw_diag_set(d, FW_E_ARG, "--from %llu: must be between 1 and %llu",
 		                   (unsigned long long)from, (unsigned long long)to);
-	z.want[0] = from;
-	z.want[1] = to;
-	z.found[0] = z.found[1] = 0;
-	rc = s->ops->checkpoint_scan(s, find_sizes, &z);
-	if (rc != FW_OK) {
-		if (d)
-			*d = s->err;
-		return rc;
-	}
 	rc = load_hashes(s, to, &h, d);
 	/* proofs are made only from records that still give the signed roots */
 	for (int k = 0; rc == FW_OK && k < 2; k++) {

@@ -375,20 +375,6 @@ static void trusted_clear(struct trusted_set *t)
 	t->n = 0;
 }
 
-struct release_add {
-	json_t *doc;
-	const char *id;
-	struct doc_change dc;
-};
-
-static int release_apply(struct fw_store *s, void *arg, uint64_t idx, const uint8_t lh[32],
-                         struct fw_diag *d)
-{
-	struct release_add *r = arg;
-
-	return write_doc(s, &r->dc, idx, lh, d);
-}
-
 int fw_registry_release_add(struct fw_store *s, const char *envelope_path,
                             const char *image_path, const char *product, const char *family,
                             const char *actor, json_t **out, uint64_t *idx, struct fw_diag *d)
@@ -397,8 +383,8 @@ int fw_registry_release_add(struct fw_store *s, const char *envelope_path,
 	struct fwv_manifest_info mi;
 	struct fwv_device dev;
 	struct fw_suit_verdict v;
-	struct release_add ra;
-	struct fw_evidence_change change = {NULL, release_apply, &ra};
+	struct doc_change dc = {KIND_RELEASE, NULL, NULL, "added", 0};
+	struct fw_evidence_change change = {NULL, write_doc, &dc};
 	uint8_t *env = NULL, env_sha[32], img_sha[32], lh[32];
 	size_t env_len = 0, i, signer = 0;
 	uint64_t img_size = 0;
@@ -545,13 +531,8 @@ int fw_registry_release_add(struct fw_store *s, const char *envelope_path,
 			goto out;
 		}
 	}
-	ra.doc = doc;
-	ra.id = env_hex;
-	ra.dc.kind = KIND_RELEASE;
-	ra.dc.id = env_hex;
-	ra.dc.doc = doc;
-	ra.dc.ref_field = "added";
-	ra.dc.replace = 0;
+	dc.id = env_hex;
+	dc.doc = doc;
 	rc = fw_evidence_commit(s, &change, rec, idx, NULL, d);
 	if (rc == FW_OK)
 		*out = json_incref(doc);
