@@ -1,5 +1,6 @@
 # Thin front for meson. The two commands a fresh machine needs:
-#   make demo    sign, verify and refuse firmware, end to end
+#   make demo    sign, verify and refuse firmware; record it, import a fleet,
+#                decide eligibility, prove a decision offline
 #   make check   the test suite, plain and under ASan+UBSan
 .PHONY: all deps build demo check bench fuzz clean
 

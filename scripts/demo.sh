@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # The fwtrust demo: a release engineer signs a firmware image, a device
 # verifies it, and a tampered image and a rolled-back release are refused
-# with their reasons. Usage: scripts/demo.sh path/to/fwtrust [--quiet]
+# with their reasons; the OEM records the release, imports its fleet
+# (device identities with real certificates, lifecycle, firmware versions),
+# decides which devices may receive the release and why not, and an
+# auditor proves a decision offline. Usage: scripts/demo.sh path/to/fwtrust
+# [--quiet] (the sample fleet is made by tests/mkfleet beside fwtrust).
 # (--quiet: for the test suite; prints only the ok/FAIL lines.)
 set -u
 FW=$(realpath "${1:?usage: demo.sh FWTRUST [--quiet]}")
+MKFLEET=$(dirname "$FW")/tests/mkfleet
 QUIET=${2:-}
 if [ -n "$QUIET" ]; then
   WORK=$(mktemp -d /tmp/fwtrust-demo.XXXXXX)
@@ -89,33 +94,79 @@ step "10. The release key is registered as trusted for signing releases (recorde
 show "$FW" key trust release.pub --name release-2026 --role release-signing --db fwtrust.db
 expect 0 "release key registered"
 
-step "11. The signed release is verified and stored, envelope and image (recorded)"
+step "11. The signed release is verified and stored, envelope and image, with the firmware it upgrades (recorded)"
 show "$FW" release add controller-fw-2.4.1-security.suit --image controller-fw-2.4.1-security.bin \
-  --product controller --family ctl-a --db fwtrust.db
+  --product controller --family ctl-a --from '>=2.0.0 <2.4.1' --hw-revision B --hw-revision C \
+  --db fwtrust.db
 expect 0 "release added"
 show "$FW" release add mallory.suit --image controller-fw-2.4.1-security.bin \
   --product controller --family ctl-a --db fwtrust.db
 expect 1 "release by an unregistered key refused"
 show "$FW" release list --db fwtrust.db
 expect 0 "releases listed"
+REL=$("$FW" release list --json --db fwtrust.db | sed -n 's/^ *"id": "\([0-9a-f]*\)".*/\1/p' | head -n 1)
 
-step "12. The log signs a checkpoint (C2SP tlog-checkpoint in a signed note)"
+step "12. The fleet: 300 controllers with X.509 identities (sample data: some expired, revoked, quarantined, on old firmware, out of support)"
+mkdir -p fleet && "$MKFLEET" fleet 300
+rc=$?; expect 0 "sample fleet written"
+say "  fleet/devices.csv: $(($(grep -c '^ctl-a-' fleet/devices.csv))) devices; fleet/ca.pem, fleet/crl.pem"
+
+step "13. The security officer trusts the device-identity CA and loads its CRL (signature checked; recorded)"
+show "$FW" ca add fleet/ca.pem --db fwtrust.db
+expect 0 "device CA trusted"
+show "$FW" crl import fleet/crl.pem --db fwtrust.db
+expect 0 "CRL imported"
+show "$FW" crl import fleet/other-ca.pem --db fwtrust.db
+expect 2 "a certificate is not a CRL"
+
+step "14. The fleet registry is imported in one transaction (certificates checked against the CA once each)"
+show "$FW" device import fleet/devices.csv --db fwtrust.db
+expect 0 "fleet imported"
+show "$FW" device list --filter lifecycle=quarantined --db fwtrust.db
+expect 0 "quarantined devices listed"
+
+step "15. Operations: a device is quarantined, another's identity revoked (each recorded with its reason)"
+show "$FW" device lifecycle ctl-a-00020 quarantined --reason "unexpected outbound traffic" --db fwtrust.db
+expect 0 "device quarantined"
+show "$FW" device lifecycle ctl-a-00021 manufactured --reason "try to reset it" --db fwtrust.db
+expect 2 "illegal lifecycle transition refused"
+show "$FW" cert revoke ctl-a-00022 --reason "key extracted from a returned unit" --db fwtrust.db
+expect 0 "device identity revoked"
+
+step "16. Eligibility for release 2.4.1: every device decided, every reason kept (one record per device)"
+show "$FW" eligibility --release "$REL" --db fwtrust.db
+expect 0 "eligibility decided"
+
+step "17. Why may ctl-a-00004 not have it? Its inputs, its reasons, and where the decision is recorded"
+show "$FW" eligibility --release "$REL" --explain ctl-a-00004 --db fwtrust.db
+expect 0 "decision explained"
+DEC=$("$FW" eligibility --release "$REL" --explain ctl-a-00004 --json --db fwtrust.db | \
+  sed -n '/"recorded"/,/}/s/^ *"idx": \([0-9]*\).*/\1/p' | head -n 1)
+
+step "18. The log signs a checkpoint (C2SP tlog-checkpoint in a signed note)"
 show "$FW" audit checkpoint --db fwtrust.db --out checkpoint.txt
 expect 0 "checkpoint signed"
 
-step "13. An auditor gets a proof for the release record and checks it offline, with only the log's public key"
+step "19. An auditor proves the release record and the decision on ctl-a-00004 offline, with only the log's public key"
 show "$FW" audit prove --index 2 --db fwtrust.db --out release-record
 expect 0 "inclusion proof written"
 show "$FW" audit verify-proof --checkpoint checkpoint.txt --proof release-record.proof \
   --record release-record.record --key fwtrust.db-log.pub
 expect 0 "proof verified offline"
+show "$FW" audit prove --index "${DEC:-0}" --db fwtrust.db --out decision
+expect 0 "decision proof written"
+say "  decision record:"
+[ -n "$QUIET" ] || sed 's/^/    /' decision.record; say ""
+show "$FW" audit verify-proof --checkpoint checkpoint.txt --proof decision.proof \
+  --record decision.record --key fwtrust.db-log.pub
+expect 0 "decision proven offline"
 
-step "14. The whole log is rebuilt from its records and every checkpoint checked"
+step "20. The whole log is rebuilt from its records and every checkpoint checked"
 show "$FW" audit verify --db fwtrust.db --checkpoint checkpoint.txt
 expect 0 "log verified"
 
 say ""
 say "demo: $pass steps as expected, $fail not"
-say "the keys, images, envelopes and signing records are in $WORK"
+say "the keys, images, envelopes, the fleet and the store are in $WORK"
 [ -z "$QUIET" ] || echo "RESULT $pass $fail"
 [ "$fail" -eq 0 ]

@@ -5,6 +5,10 @@
 #   note      C2SP signed notes, checkpoints, vkeys (fuzz/fuzz_note.c)
 #   proof     tlog-proof and consistency proof files and the Merkle
 #             verifiers behind them (fuzz/fuzz_proof.c)
+#   devfile   device registry import files, CSV and JSON lines
+#             (fuzz/fuzz_devfile.c)
+#   x509      X.509 certificates (PEM, DER, bundles) and CRLs, their
+#             getters, chain and CRL verification (fuzz/fuzz_x509.c)
 # The committed corpus is never written: new inputs land in the copy, and
 # crashes in build-fuzz/findings/<target>/ (see fuzz/README.md to turn one
 # into a permanent test).
@@ -12,7 +16,7 @@
 # Usage: scripts/fuzz.sh            (what `make fuzz` runs: every target)
 #   FUZZ_TARGETS="note proof" FUZZ_SECONDS=300 FUZZ_JOBS=4 \
 #   FUZZ_ARGS=-use_value_profile=1 scripts/fuzz.sh
-# Needs (Debian 12): clang libclang-rt-14-dev libssl-dev
+# Needs (Debian 12): clang libclang-rt-14-dev libssl-dev libjansson-dev
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +26,7 @@ OUT=${FUZZ_OUT:-build-fuzz}
 SECONDS_TO_RUN=${FUZZ_SECONDS:-60}
 JOBS=${FUZZ_JOBS:-1}
 MAX_LEN=${FUZZ_MAX_LEN:-4096}
-TARGETS=${FUZZ_TARGETS:-envelope note proof}
+TARGETS=${FUZZ_TARGETS:-envelope note proof devfile x509}
 CC=${FUZZ_CC:-}
 
 # Sources of each target besides fuzz/fuzz_<target>.c
@@ -33,13 +37,23 @@ sources() { # target
 		echo "src/evidence/merkle.c src/evidence/note.c src/evidence/proof.c" \
 			"src/core/core.c src/crypto/crypto.c src/fwv/port_openssl.c"
 		;;
+	devfile) echo "src/registry/devfile.c src/core/core.c" ;;
+	x509) echo "src/crypto/x509.c src/crypto/crypto.c src/core/core.c" ;;
 	*) return 1 ;;
+	esac
+}
+
+# Libraries of each target
+libs() { # target
+	case "$1" in
+	devfile) echo "-ljansson -lcrypto" ;;
+	*) echo "-lcrypto" ;;
 	esac
 }
 
 for t in $TARGETS; do
 	if ! sources "$t" >/dev/null || [ ! -d "fuzz/corpus/$t" ]; then
-		echo "fuzz: unknown target '$t' (known: envelope note proof)" >&2
+		echo "fuzz: unknown target '$t' (known: envelope note proof devfile x509)" >&2
 		exit 2
 	fi
 done
@@ -71,8 +85,8 @@ for t in $TARGETS; do
 	if ! "$CC" -g -O1 -fno-omit-frame-pointer \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-std=c11 -Wall -Wextra -Iinclude -Isrc \
-		"fuzz/fuzz_$t.c" $(sources "$t") -lcrypto -o "$BIN"; then
-		echo "fuzz: build failed; needs clang, libclang-rt-14-dev (libFuzzer, sanitizers) and libssl-dev" >&2
+		"fuzz/fuzz_$t.c" $(sources "$t") $(libs "$t") -o "$BIN"; then
+		echo "fuzz: build failed; needs clang, libclang-rt-14-dev (libFuzzer, sanitizers), libssl-dev and libjansson-dev" >&2
 		exit 2
 	fi
 

@@ -23,7 +23,26 @@ const char *cli_actor(void);
 /* Print a JSON value (pretty, sorted keys) on stdout. */
 void cli_print_json(const void *json);
 
+/* A progress bar on stderr, drawn only when stderr is a terminal and at
+ * most a few times a second: "label [#####.....]  45%  detail". total 0:
+ * unknown. cli_progress_done ends the line (if one was drawn). */
+struct cli_progress {
+	const char *label;
+	int tty;
+	int drawn;
+	long long last_ms;
+};
+void cli_progress_init(struct cli_progress *p, const char *label);
+void cli_progress(struct cli_progress *p, unsigned long long done, unsigned long long total,
+                  const char *unit);
+void cli_progress_done(struct cli_progress *p);
+
 int cmd_init(int argc, char **argv);
+int cmd_device(int argc, char **argv);
+int cmd_ca(int argc, char **argv);
+int cmd_crl(int argc, char **argv);
+int cmd_cert(int argc, char **argv);
+int cmd_eligibility(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_key(int argc, char **argv);

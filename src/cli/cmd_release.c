@@ -6,15 +6,24 @@
 
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "policy/policy.h"
 #include "registry/registry.h"
 #include "store/store.h"
 
 static const char usage_add[] =
-    "usage: fwtrust release add ENVELOPE --image IMAGE --product P --family F [--db PATH]\n"
+    "usage: fwtrust release add ENVELOPE --image IMAGE --product P --family F\n"
+    "                           [--from RANGE] [--hw-revision R ...] [--db PATH]\n"
     "\n"
     "Verifies ENVELOPE with libfwv against the registered, active\n"
     "release-signing keys and IMAGE against ENVELOPE; stores both\n"
-    "content-addressed and records the release in the evidence log.\n";
+    "content-addressed and records the release in the evidence log.\n"
+    "Prints the release id (the envelope's SHA-256).\n"
+    "\n"
+    "  --from RANGE       firmware versions the release upgrades, e.g.\n"
+    "                     '>=2.0.0 <2.4.1' (semantic versions; '||' for\n"
+    "                     alternatives). Default: any version below the release's\n"
+    "  --hw-revision R    a hardware revision the release is for; repeat for\n"
+    "                     more. Default: any\n";
 static const char usage_list[] = "usage: fwtrust release list [--db PATH] [--json]\n";
 static const char usage_show[] = "usage: fwtrust release show ID [--db PATH]\n"
                                  "  ID: the release id (envelope SHA-256) or a unique prefix "
@@ -45,10 +54,14 @@ static int release_add(int argc, char **argv)
 	    {"image", required_argument, NULL, 'i'},
 	    {"product", required_argument, NULL, 'p'},
 	    {"family", required_argument, NULL, 'f'},
+	    {"from", required_argument, NULL, 'r'},
+	    {"hw-revision", required_argument, NULL, 'w'},
 	    {"db", required_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
 	const char *image = NULL, *product = NULL, *family = NULL, *db = NULL;
+	const char *hw[FW_POLICY_MAX_HW];
+	struct fw_release_target target = {NULL, NULL, NULL, hw, 0};
 	struct fw_store *s = NULL;
 	struct fw_diag d = {{0}};
 	json_t *doc = NULL;
@@ -61,6 +74,14 @@ static int release_add(int argc, char **argv)
 		case 'i': image = optarg; break;
 		case 'p': product = optarg; break;
 		case 'f': family = optarg; break;
+		case 'r': target.from = optarg; break;
+		case 'w':
+			if (target.nhw == FW_POLICY_MAX_HW) {
+				cli_err("release add", "--hw-revision: at most %d", FW_POLICY_MAX_HW);
+				return EXIT_USAGE;
+			}
+			hw[target.nhw++] = optarg;
+			break;
 		case 'd': db = optarg; break;
 		case 'h': fputs(usage_add, stdout); return EXIT_OK;
 		default: return opts_bad("release add", argc, argv);
@@ -78,8 +99,9 @@ static int release_add(int argc, char **argv)
 		return opts_missing("release add", "--family");
 	if (cli_open_store("release add", db, &s))
 		return EXIT_USAGE;
-	rc = fw_registry_release_add(s, argv[optind], image, product, family, cli_actor(), &doc,
-	                             &idx, &d);
+	target.product = product;
+	target.family = family;
+	rc = fw_registry_release_add(s, argv[optind], image, &target, cli_actor(), &doc, &idx, &d);
 	fw_store_close(s);
 	if (rc == FW_E_VERIFY) {
 		fprintf(stderr, "fwtrust release add: REFUSED %s\n", d.msg);
@@ -94,6 +116,18 @@ static int release_add(int argc, char **argv)
 	       json_string_value(json_object_get(doc, "signer_name")));
 	printf("image     %s (%lld bytes)\n", json_string_value(json_object_get(doc, "image_sha256")),
 	       (long long)json_integer_value(json_object_get(doc, "image_size")));
+	printf("upgrades  %s\n", json_is_string(json_object_get(doc, "upgrade_from"))
+	                             ? str(doc, "upgrade_from")
+	                             : "any older version");
+	if (json_array_size(json_object_get(doc, "hw_revisions"))) {
+		json_t *h;
+		size_t k;
+
+		printf("hardware ");
+		json_array_foreach(json_object_get(doc, "hw_revisions"), k, h)
+			printf(" %s", json_string_value(h));
+		printf("\n");
+	}
 	printf("evidence  record %llu\n", (unsigned long long)idx);
 	json_decref(doc);
 	return EXIT_OK;
@@ -133,7 +167,7 @@ static int release_list(int argc, char **argv)
 	if (as_json) {
 		cli_print_json(rels);
 	} else {
-		printf("%-16s %-20s %-14s %-12s %10s %-16s %s\n", "RELEASE", "PRODUCT", "FAMILY",
+		printf("%-16s %-20s %-14s %-12s %10s %-16s %s\n", "ID", "PRODUCT", "FAMILY",
 		       "VERSION", "SEQUENCE", "SIGNER", "STATUS");
 		json_array_foreach(rels, i, r) {
 			printf("%-16.16s %-20s %-14s %-12s %10s %-16s %s\n", str(r, "release_id"),

@@ -35,6 +35,18 @@ static const char usage[] =
     "  key list       the registered keys and their state\n"
     "  release add    verify and store a signed release (recorded)\n"
     "  release list   releases and their status; 'release show ID' for one\n"
+    "\n"
+    "the fleet:\n"
+    "  ca add         trust a device-identity CA (recorded); 'ca list'\n"
+    "  crl import     load a CA's revocations (signature checked; recorded)\n"
+    "  cert revoke    revoke a device's identity certificate locally (recorded)\n"
+    "  device import  add or update devices from a CSV or JSON-lines file (recorded)\n"
+    "  device list    devices, filtered; 'device show ID' for one\n"
+    "  device lifecycle  move a device through its lifecycle (recorded)\n"
+    "  eligibility    decide which devices may receive a release (recorded);\n"
+    "                 --explain DEVICE shows one device's inputs and reasons\n"
+    "\n"
+    "evidence:\n"
     "  audit ...      checkpoints, proofs and full verification of the log\n"
     "                 (run 'fwtrust audit --help')\n"
     "\n"
@@ -87,6 +99,44 @@ void cli_print_json(const void *json)
 	free(s);
 }
 
+void cli_progress_init(struct cli_progress *p, const char *label)
+{
+	p->label = label;
+	p->tty = isatty(STDERR_FILENO);
+	p->drawn = 0;
+	p->last_ms = 0;
+}
+
+void cli_progress(struct cli_progress *p, unsigned long long done, unsigned long long total,
+                  const char *unit)
+{
+	long long now = (long long)fw_time_ms();
+	char bar[41];
+	int i, fill;
+
+	if (!p->tty || (p->drawn && now - p->last_ms < 200 && done != total))
+		return;
+	p->last_ms = now;
+	p->drawn = 1;
+	if (total == 0) {
+		fprintf(stderr, "\r%s %llu %s", p->label, done, unit);
+		return;
+	}
+	fill = (int)(done >= total ? 40 : done * 40 / total);
+	for (i = 0; i < 40; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[40] = 0;
+	fprintf(stderr, "\r%s [%s] %3d%%  %llu/%llu %s", p->label, bar,
+	        (int)(done >= total ? 100 : done * 100 / total), done, total, unit);
+}
+
+void cli_progress_done(struct cli_progress *p)
+{
+	if (p->drawn)
+		fputc('\n', stderr);
+	p->drawn = 0;
+}
+
 int cli_fail(const char *cmd, int rc, const struct fw_diag *d)
 {
 	cli_err(cmd, "%s", d->msg[0] ? d->msg : fw_err_str(rc));
@@ -125,6 +175,16 @@ int main(int argc, char **argv)
 		return cmd_release(argc - 1, argv + 1);
 	if (strcmp(cmd, "audit") == 0)
 		return cmd_audit(argc - 1, argv + 1);
+	if (strcmp(cmd, "device") == 0)
+		return cmd_device(argc - 1, argv + 1);
+	if (strcmp(cmd, "ca") == 0)
+		return cmd_ca(argc - 1, argv + 1);
+	if (strcmp(cmd, "crl") == 0)
+		return cmd_crl(argc - 1, argv + 1);
+	if (strcmp(cmd, "cert") == 0)
+		return cmd_cert(argc - 1, argv + 1);
+	if (strcmp(cmd, "eligibility") == 0)
+		return cmd_eligibility(argc - 1, argv + 1);
 	fprintf(stderr, "fwtrust: unknown command '%s' (run 'fwtrust --help')\n", cmd);
 	return EXIT_USAGE;
 }

@@ -1,5 +1,6 @@
 /*
- * core: errors, limits, diagnostics, hex/UUID, files, clock.
+ * core: errors, limits, diagnostics, hex/UUID, files, clock, canonical JSON,
+ * semantic versions.
  * Shared by every host module. Library code never prints or exits; it
  * returns an enum fw_err and writes one line of detail into a struct fw_diag.
  */
@@ -143,5 +144,90 @@ int64_t fw_time_ms(void);
 
 /* Overwrite secret bytes so the compiler cannot elide it. */
 void fw_wipe(void *p, size_t n);
+
+/* ---- semantic versions and ranges (semver.c) ---- */
+
+/*
+ * Versions are Semantic Versioning 2.0.0, strictly; ranges are AND/OR sets
+ * of comparators. Inputs are untrusted text (release manifests, device
+ * files, campaign targeting, the CLI). Nothing here allocates: structs are
+ * caller-owned and plain values (copy them freely; no _clear needed). Parse
+ * functions write *out only on success and otherwise return the error with
+ * one line in d (NULL allowed). Byte positions in messages count from 1.
+ */
+
+#define FW_SEMVER_MAX 64      /* bytes of a version string (NUL not counted) */
+#define FW_RANGE_MAX 256      /* bytes of a range expression (NUL not counted) */
+#define FW_RANGE_MAX_TERMS 16 /* comparators in one range */
+
+struct fw_semver {
+	uint64_t major, minor, patch;
+	char pre[FW_SEMVER_MAX]; /* pre-release identifiers without the '-', "" when none */
+	/* build metadata is validated and dropped: it has no precedence */
+};
+
+/*
+ * Strict SemVer 2.0.0 (https://semver.org, the BNF in "Backus-Naur Form
+ * Grammar"): no leading 'v', no leading zeros in numeric parts or numeric
+ * pre-release identifiers, non-empty identifiers of [0-9A-Za-z-], major,
+ * minor and patch must fit uint64 (numeric pre-release identifiers are
+ * compared as decimal text and have no such limit).
+ * Returns FW_OK; FW_E_FORMAT with the reason and position
+ * ("2.01.0: leading zero in minor at byte 3"); FW_E_TOO_LARGE over
+ * FW_SEMVER_MAX bytes; FW_E_ARG if s or out is NULL.
+ */
+FW_NODISCARD int fw_semver_parse(const char *s, struct fw_semver *out, struct fw_diag *d);
+
+/* Precedence per SemVer §11: <0, 0, >0 (build metadata never counts). */
+int fw_semver_cmp(const struct fw_semver *a, const struct fw_semver *b);
+
+/* Canonical text without build metadata, e.g. "2.4.1-rc.1"; always
+ * NUL-terminated. */
+void fw_semver_format(const struct fw_semver *v, char out[FW_SEMVER_MAX + 64]);
+
+/*
+ * A range: comparators separated by spaces are AND-ed; "||" separates
+ * alternatives (OR). Comparator: op version, op one of >= > <= < = with no
+ * space between op and version; a bare version means =.
+ * e.g. ">=2.0.0 <2.4.1", ">=1.0.0 <1.2.0 || >=2.0.0 <2.4.1", "=2.3.0".
+ * Comparisons are plain SemVer precedence: 2.4.1-rc.1 < 2.4.1, so it is
+ * inside ">=2.0.0 <2.4.1" (no npm-style pre-release exclusion).
+ * Returns FW_OK; FW_E_FORMAT (naming the offending term and its position)
+ * for an empty range, an empty alternative, a single '|', an unknown
+ * operator, an operator without a version, a bad version, or an alternative
+ * that no version can satisfy (">=3.0.0 <2.0.0", ">2.0.0 <=2.0.0");
+ * FW_E_TOO_LARGE over FW_RANGE_MAX bytes (as given, or as the canonical
+ * text would be), over FW_RANGE_MAX_TERMS comparators, or a version over
+ * FW_SEMVER_MAX bytes; FW_E_ARG if s or out is NULL.
+ */
+enum fw_range_op {
+	FW_RANGE_EQ = 1, /* = or a bare version */
+	FW_RANGE_GT = 2, /* > */
+	FW_RANGE_GE = 3, /* >= */
+	FW_RANGE_LT = 4, /* < */
+	FW_RANGE_LE = 5  /* <= */
+};
+struct fw_range_term {
+	int op; /* enum fw_range_op */
+	struct fw_semver v;
+	int alt; /* index of the alternative, 0 .. nalt-1, non-decreasing in t[] */
+};
+struct fw_range {
+	size_t n; /* comparators in t[] */
+	struct fw_range_term t[FW_RANGE_MAX_TERMS];
+	int nalt; /* alternatives, each with at least one comparator */
+};
+FW_NODISCARD int fw_range_parse(const char *s, struct fw_range *out, struct fw_diag *d);
+
+/* 1 if v satisfies the range (all comparators of at least one alternative),
+ * else 0. A range with no comparators (zeroed) matches nothing. */
+int fw_range_match(const struct fw_range *r, const struct fw_semver *v);
+
+/* Canonical text: comparators joined by single spaces, alternatives by
+ * " || ", = written out ("=2.3.0"), no build metadata. Truncated to cap-1
+ * bytes and NUL-terminated (nothing written when cap is 0). A range from
+ * fw_range_parse always fits in FW_RANGE_MAX + 1 bytes and parses back to
+ * the same range. */
+void fw_range_format(const struct fw_range *r, char *out, size_t cap);
 
 #endif

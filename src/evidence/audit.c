@@ -39,8 +39,9 @@ struct audit {
 	int broken;                     /* a gap: the tree past it cannot be rebuilt */
 	int oom;
 	/* registry state replayed from the records: key id -> state, release
-	 * id -> record, to compare with the mutable documents */
-	json_t *keys, *releases;
+	 * id -> record, to compare with the mutable documents; records a
+	 * device row may point at: index -> {type, device, to} */
+	json_t *keys, *releases, *devrecs;
 };
 
 static void finding(struct audit *a, const char *code, uint64_t at, const char *fmt, ...)
@@ -85,16 +86,29 @@ static int collect_cp(void *arg, uint64_t size, const uint8_t root[32], const ch
 }
 
 /* Replay what registry records say, so the documents can be checked. */
-static void replay_registry(struct audit *a, const uint8_t *rec, size_t len)
+static void replay_registry(struct audit *a, uint64_t idx, const uint8_t *rec, size_t len)
 {
 	json_t *j;
 	const char *type, *id;
 
 	if (memmem(rec, len, "\"type\":\"key.", 12) == NULL &&
-	    memmem(rec, len, "\"type\":\"release.add\"", 20) == NULL)
+	    memmem(rec, len, "\"type\":\"release.add\"", 20) == NULL &&
+	    memmem(rec, len, "\"type\":\"device.", 15) == NULL &&
+	    memmem(rec, len, "\"type\":\"cert.revoke\"", 20) == NULL)
 		return;
 	j = json_loadb((const char *)rec, len, 0, NULL);
 	type = json_string_value(json_object_get(j, "type"));
+	if (type && (strncmp(type, "device.", 7) == 0 || strcmp(type, "cert.revoke") == 0)) {
+		char key[24];
+
+		snprintf(key, sizeof(key), "%llu", (unsigned long long)idx);
+		json_object_set_new(a->devrecs, key,
+		                    json_pack("{sssOsO}", "type", type, "device",
+		                              json_object_get(j, "device") ? json_object_get(j, "device")
+		                                                           : json_null(),
+		                              "to", json_object_get(j, "to") ? json_object_get(j, "to")
+		                                                             : json_null()));
+	}
 	if (type && strcmp(type, "key.trust") == 0 &&
 	    (id = json_string_value(json_object_get(j, "key_id"))) != NULL)
 		json_object_set_new(a->keys, id, json_string("active"));
@@ -117,7 +131,8 @@ struct objcheck {
 static int check_object(void *arg, const char *id, const char *doc)
 {
 	static const char *const release_fields[] = {"product", "family", "image_sha256",
-	                                             "envelope_sha256", "signer_key_id", "sequence"};
+	                                             "envelope_sha256", "signer_key_id", "sequence",
+	                                             "upgrade_from", "hw_revisions"};
 	struct objcheck *o = arg;
 	json_t *want = json_object_get(o->expected, id), *got = json_loads(doc, 0, NULL);
 	size_t i;
@@ -137,8 +152,11 @@ static int check_object(void *arg, const char *id, const char *doc)
 			        state ? state : "?", json_string_value(want));
 	} else {
 		for (i = 0; i < sizeof(release_fields) / sizeof(release_fields[0]); i++) {
-			if (!json_equal(json_object_get(got, release_fields[i]),
-			                json_object_get(want, release_fields[i]))) {
+			json_t *g = json_object_get(got, release_fields[i]);
+			json_t *w = json_object_get(want, release_fields[i]);
+
+			/* a field both lack (a release from before it existed) agrees */
+			if ((g || w) && !json_equal(g, w)) {
 				finding(o->a, "registry.mismatch", 0,
 				        "release %.16s: '%s' differs from its release.add record", id,
 				        release_fields[i]);
@@ -176,6 +194,42 @@ static int check_registry(struct audit *a, struct fw_store *s, struct fw_diag *d
 			return rc;
 	}
 	return FW_OK;
+}
+
+/* Every device row is what a record made it: it points at a device.import,
+ * device.lifecycle or cert.revoke record by index and hash, a lifecycle
+ * record of that device leaves it in the state the record says, a
+ * revocation names it. */
+static int check_device(void *arg, const struct fw_device_row *dev, const struct fw_cert_row *c)
+{
+	struct audit *a = arg;
+	char key[24];
+	json_t *r;
+	const char *type, *who, *to;
+
+	(void)c;
+	if (a->broken)
+		return 0;
+	snprintf(key, sizeof(key), "%llu", (unsigned long long)dev->rec);
+	r = json_object_get(a->devrecs, key);
+	if (dev->rec >= a->expect || memcmp(a->lh[dev->rec], dev->rec_lh, FW_HASH_LEN) != 0 ||
+	    r == NULL) {
+		finding(a, "registry.unrecorded", 0,
+		        "device %s points at record %llu, which is not a record of the fleet", dev->id,
+		        (unsigned long long)dev->rec);
+		return 0;
+	}
+	type = json_string_value(json_object_get(r, "type"));
+	who = json_string_value(json_object_get(r, "device"));
+	to = json_string_value(json_object_get(r, "to"));
+	if (strcmp(type, "device.import") != 0 && (who == NULL || strcmp(who, dev->id) != 0))
+		finding(a, "registry.mismatch", 0, "device %s points at record %llu (%s) of device %s",
+		        dev->id, (unsigned long long)dev->rec, type, who ? who : "?");
+	else if (strcmp(type, "device.lifecycle") == 0 && to && strcmp(to, dev->lifecycle) != 0)
+		finding(a, "registry.mismatch", 0,
+		        "device %s is '%s' in the registry, but its record %llu says '%s'", dev->id,
+		        dev->lifecycle, (unsigned long long)dev->rec, to);
+	return 0;
 }
 
 /* A record's references must point back to earlier records, by hash. */
@@ -247,7 +301,7 @@ static int on_leaf(void *arg, uint64_t idx, const uint8_t stored[32], const uint
 	}
 	a->expect = idx + 1;
 	fw_evidence_leaf_hash(rec, len, lh);
-	replay_registry(a, rec, len);
+	replay_registry(a, idx, rec, len);
 	if (memcmp(lh, stored, FW_HASH_LEN) != 0)
 		finding(a, "record.hash_mismatch", idx,
 		        "record %llu: its bytes do not hash to its stored leaf hash (the record was "
@@ -352,10 +406,15 @@ int fw_evidence_audit(struct fw_store *s, const char *const *held, size_t nheld,
 	a.sum = sum;
 	a.keys = json_object();
 	a.releases = json_object();
+	a.devrecs = json_object();
 	fw_compact_range_init(&a.cr);
 	rc = fw_evidence_log_key(s, &vk, NULL, d);
-	if (rc != FW_OK)
+	if (rc != FW_OK) {
+		json_decref(a.keys);
+		json_decref(a.releases);
+		json_decref(a.devrecs);
 		return rc;
+	}
 	rc = s->ops->checkpoint_scan(s, collect_cp, &a);
 	/* notes first: the scan compares rebuilt roots with the signed ones */
 	for (i = 0; rc == FW_OK && i < a.ncps; i++)
@@ -400,6 +459,8 @@ int fw_evidence_audit(struct fw_store *s, const char *const *held, size_t nheld,
 		        (unsigned long long)stated.size, (unsigned long long)a.expect);
 	fw_compact_range_root(&a.cr, sum->root);
 	rc = check_registry(&a, s, d);
+	if (rc == FW_OK)
+		rc = fw_store_device_scan(s, check_device, &a, d);
 	if (rc != FW_OK)
 		goto out;
 
@@ -481,6 +542,7 @@ out:
 	free(a.lh);
 	json_decref(a.keys);
 	json_decref(a.releases);
+	json_decref(a.devrecs);
 	return rc;
 }
 

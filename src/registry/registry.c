@@ -376,9 +376,12 @@ static void trusted_clear(struct trusted_set *t)
 }
 
 int fw_registry_release_add(struct fw_store *s, const char *envelope_path,
-                            const char *image_path, const char *product, const char *family,
+                            const char *image_path, const struct fw_release_target *target,
                             const char *actor, json_t **out, uint64_t *idx, struct fw_diag *d)
 {
+	const char *product = target->product, *family = target->family;
+	char from[FW_RANGE_MAX + 64] = "";
+	json_t *hw = json_array();
 	struct trusted_set t;
 	struct fwv_manifest_info mi;
 	struct fwv_device dev;
@@ -393,14 +396,31 @@ int fw_registry_release_add(struct fw_store *s, const char *envelope_path,
 	int rc;
 
 	memset(&t, 0, sizeof(t));
-	rc = text_arg("--product", product, d);
+	rc = hw ? FW_OK : fw_diag_set(d, FW_E_NOMEM, "out of memory");
+	if (rc == FW_OK)
+		rc = text_arg("--product", product, d);
 	if (rc == FW_OK)
 		rc = text_arg("--family", family, d);
-	if (rc != FW_OK)
+	for (i = 0; rc == FW_OK && i < target->nhw; i++) {
+		rc = text_arg("--hw-revision", target->hw[i], d);
+		if (rc == FW_OK)
+			json_array_append_new(hw, json_string(target->hw[i]));
+	}
+	if (rc == FW_OK && target->from) {
+		struct fw_range r;
+		struct fw_diag why = {{0}};
+
+		if (fw_range_parse(target->from, &r, &why) != FW_OK)
+			rc = fw_diag_set(d, FW_E_ARG, "--from '%s': %s", target->from, why.msg);
+		else
+			fw_range_format(&r, from, sizeof(from));
+	}
+	if (rc == FW_OK)
+		rc = fw_file_read(envelope_path, FW_MAX_ENVELOPE_FILE, &env, &env_len, d);
+	if (rc != FW_OK) {
+		json_decref(hw);
 		return rc;
-	rc = fw_file_read(envelope_path, FW_MAX_ENVELOPE_FILE, &env, &env_len, d);
-	if (rc != FW_OK)
-		return rc;
+	}
 	rc = fw_store_object_scan(s, KIND_KEY, add_active, &t, d);
 	if (rc != FW_OK) {
 		if (t.err.msg[0])
@@ -517,6 +537,8 @@ int fw_registry_release_add(struct fw_store *s, const char *envelope_path,
 			json_object_set_new(o, "signer_key_id", json_string(signer_hex));
 			json_object_set_new(o, "signer_name",
 			                    json_incref(json_object_get(t.docs[signer], "name")));
+			json_object_set_new(o, "upgrade_from", from[0] ? json_string(from) : json_null());
+			json_object_set_new(o, "hw_revisions", json_deep_copy(hw));
 		}
 	}
 	{
@@ -541,6 +563,7 @@ out:
 	json_decref(existing);
 	json_decref(doc);
 	json_decref(rec);
+	json_decref(hw);
 	free(env);
 	return rc;
 }
@@ -556,6 +579,7 @@ static int add_status(struct fw_store *s, json_t *rel)
 	    strcmp(json_string_value(json_object_get(key, "state")), "active") != 0)
 		status = "signed-by-revoked-key";
 	json_decref(key);
+	json_object_set_new(rel, "id", json_incref(json_object_get(rel, "release_id")));
 	return json_object_set_new(rel, "status", json_string(status));
 }
 

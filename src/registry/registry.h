@@ -1,16 +1,21 @@
 /*
- * registry: what the OEM trusts and what it released. Signing keys (with
- * their role and state) and releases (verified envelopes with their images,
- * stored content-addressed). Every change is recorded in the evidence log
- * in the same transaction (fw_evidence_commit); documents are JSON objects
- * described in docs/formats.md.
+ * registry: what the OEM trusts, what it released and what it has in the
+ * field. Signing keys (with their role and state), releases (verified
+ * envelopes with their images, stored content-addressed), device-identity
+ * CAs and CRLs, and the fleet: devices with their identity certificate,
+ * lifecycle and firmware version. Every change is recorded in the evidence
+ * log in the same transaction (fw_evidence_commit); documents and records
+ * are described in docs/formats.md and docs/fleet.md.
  */
 #ifndef FW_REGISTRY_H
 #define FW_REGISTRY_H
 
+#include <stdio.h>
+
 #include <jansson.h>
 
 #include "core/core.h"
+#include "crypto/crypto.h"
 #include "store/store.h"
 
 /* Roles a trusted key may have. */
@@ -35,15 +40,219 @@ FW_NODISCARD int fw_registry_key_list(struct fw_store *s, json_t **keys, struct 
  * release-signing keys, and the image against the envelope. Both are
  * stored content-addressed; the release and its signing facts are
  * recorded. FW_E_VERIFY (d says why) when libfwv refuses. */
+struct fw_release_target {
+	const char *product, *family;  /* required */
+	const char *from;              /* upgrade range (">=2.0.0 <2.4.1"), NULL: any older version */
+	const char *const *hw;         /* hardware revisions it is for; nhw == 0: any */
+	size_t nhw;
+};
 FW_NODISCARD int fw_registry_release_add(struct fw_store *s, const char *envelope_path,
-                                         const char *image_path, const char *product,
-                                         const char *family, const char *actor, json_t **doc,
-                                         uint64_t *idx, struct fw_diag *d);
-/* Releases with a derived "status": "ok" or "signed-by-revoked-key". */
+                                         const char *image_path,
+                                         const struct fw_release_target *target,
+                                         const char *actor, json_t **doc, uint64_t *idx,
+                                         struct fw_diag *d);
+/* Releases with a derived "status": "ok" or "signed-by-revoked-key", and
+ * "id" (= release_id). */
 FW_NODISCARD int fw_registry_release_list(struct fw_store *s, json_t **releases,
                                           struct fw_diag *d);
 /* One release by id (envelope SHA-256) or a unique prefix (>= 8 hex). */
 FW_NODISCARD int fw_registry_release_get(struct fw_store *s, const char *ref, json_t **doc,
+                                         struct fw_diag *d);
+
+/* ---- device files (devfile.c) ----
+ * Streaming parser for device import files (CSV with a header, or JSON
+ * lines). It checks the file's syntax, column names, field counts and size
+ * limits, and hands each row to a callback; judging the values (UTF-8,
+ * dates, versions, lifecycle names) is fw_registry_device_import's job. */
+
+/* Columns of a device file, in their canonical order. */
+enum fw_devcol {
+	FW_DEVCOL_DEVICE_ID,
+	FW_DEVCOL_PRODUCT,
+	FW_DEVCOL_FAMILY,
+	FW_DEVCOL_HW_REVISION,
+	FW_DEVCOL_FW_VERSION,
+	FW_DEVCOL_COHORTS,
+	FW_DEVCOL_SUPPORT_UNTIL,
+	FW_DEVCOL_LIFECYCLE,
+	FW_DEVCOL_CERTIFICATE,
+	FW_DEVCOL_COUNT
+};
+/* "device_id", "product", ...; "?" for a number out of range (never NULL). */
+const char *fw_devcol_name(int col);
+
+#define FW_DEVFILE_MAX_FIELD 256          /* bytes of any field but certificate */
+#define FW_DEVFILE_MAX_CERT (16 * 1024)   /* certificate field (inline PEM or a path) */
+#define FW_DEVFILE_MAX_RECORD (64 * 1024) /* one CSV record / one JSON line */
+
+enum fw_devfile_format { FW_DEVFILE_CSV = 1, FW_DEVFILE_JSONL = 2 };
+
+/*
+ * One row as the parser hands it over. Everything it points to belongs to
+ * the parser and is valid during the callback only (copy what you keep).
+ * Values are untrusted: the parser guarantees only that each f[i] is
+ * non-NULL, NUL-ended, strlen(f[i]) == len[i] (no NUL inside), len[i] is
+ * within FW_DEVFILE_MAX_FIELD (certificate: FW_DEVFILE_MAX_CERT), required
+ * columns were present in the header (CSV) or object (JSONL), and in CSV
+ * only the certificate may contain line breaks.
+ */
+struct fw_devrow {
+	uint64_t line;                  /* 1-based line where the row starts */
+	int format;                     /* enum fw_devfile_format */
+	const char *f[FW_DEVCOL_COUNT]; /* values, NUL-ended, "" when absent/empty */
+	size_t len[FW_DEVCOL_COUNT];
+	int col[FW_DEVCOL_COUNT]; /* CSV: 1-based column position of the field in the
+	                           * file, 0 when the header lacks it; JSONL: 0 */
+};
+
+/* Called for each row; returns FW_OK to go on, or an error after writing d
+ * (the parser then stops and returns that error unchanged; d is left as the
+ * callback wrote it). */
+typedef int (*fw_devrow_fn)(void *arg, const struct fw_devrow *row, struct fw_diag *d);
+/* Called every few thousand rows and once at the end of a successful parse
+ * (then with the file's size): bytes consumed so far. */
+typedef void (*fw_devfile_progress_fn)(void *arg, uint64_t bytes);
+
+/* Describe where a field is, for messages: CSV "line 12, column 3 (family)"
+ * ("line 12 (cohorts: no such column)" when the header lacks it); JSONL
+ * "line 12, field \"family\"". Writes a NUL-ended string into out (truncated
+ * to cap; nothing when cap is 0). */
+void fw_devrow_where(const struct fw_devrow *row, int col, char *out, size_t cap);
+
+/*
+ * Parse a device file from f, which stays the caller's (read from its
+ * current position to EOF, never closed). Streaming: memory use is a fixed
+ * buffer of a few times FW_DEVFILE_MAX_RECORD, never the whole file.
+ *
+ * format: 0 = detect (the first byte that is not whitespace, after an
+ * optional UTF-8 BOM, is '{' -> JSON lines, else CSV; a file starting with
+ * more than 96 KiB of whitespace is read as CSV), FW_DEVFILE_CSV or
+ * FW_DEVFILE_JSONL.
+ *
+ * CSV (RFC 4180, ',' separator, '"' quotes, LF or CRLF): the first record
+ * is a header of column names (exact, any order; device_id, product,
+ * family, hw_revision, fw_version, support_until and lifecycle required,
+ * cohorts and certificate optional); every record has the header's number
+ * of fields; empty lines are skipped. JSON lines: one object per line with
+ * keys from the column names and string values ("cohorts" may be an array
+ * of strings without ';', handed over joined with ';'); blank lines are
+ * skipped. A UTF-8 BOM at the start is skipped in both.
+ *
+ * fn is called once per complete, well-formed row, in file order, never
+ * for a partial row and never after an error. progress and parg may be
+ * NULL. *rows (rows may be NULL) is the number of rows passed to fn; it is
+ * written on success only.
+ *
+ * Returns FW_OK, or:
+ *   FW_E_FORMAT     syntax, header, field count, key or value type error;
+ *                   also a file of zero bytes ("empty file: no header")
+ *   FW_E_TOO_LARGE  a field or record above its limit (named in d)
+ *   FW_E_IO         reading f failed
+ *   FW_E_NOMEM
+ *   FW_E_ARG        f or fn NULL, or format not 0, 1 or 2
+ *   whatever fn returned, d as fn wrote it.
+ * Parser errors write d as "line N, column C (name): reason" (CSV),
+ * "line N, field \"name\": reason" (JSONL) or "line N: reason".
+ * A CSV header alone, or a JSON lines file of blank lines only, is FW_OK
+ * with *rows = 0.
+ */
+FW_NODISCARD int fw_devfile_parse(FILE *f, int format, fw_devrow_fn fn, void *arg,
+                                  fw_devfile_progress_fn progress, void *parg, uint64_t *rows,
+                                  struct fw_diag *d);
+
+/* ---- the fleet (fleet.c, identity.c) ---- */
+
+/* Lifecycle: manufactured -> provisioned -> active <-> quarantined;
+ * active|quarantined -> end_of_support -> decommissioned. */
+int fw_lifecycle_valid(const char *state);
+int fw_lifecycle_allowed(const char *from, const char *to);
+/* The states reachable from `from`, as "a, b" ("none" when terminal). */
+void fw_lifecycle_next(const char *from, char *out, size_t cap);
+
+/* Certificate state at time now (Unix seconds), derived from the stored
+ * facts: "missing", "revoked", "untrusted_issuer", "not_yet_valid",
+ * "expired" or "valid" (the first that applies, in this order). */
+const char *fw_cert_state(const struct fw_device_row *dev, const struct fw_cert_row *cert,
+                          int64_t now);
+
+/* A device id: 1..128 bytes of [A-Za-z0-9._:-]. */
+int fw_device_id_valid(const char *id);
+/* "YYYY-MM-DD" -> days since 1970-01-01; FW_E_FORMAT when not a real date. */
+FW_NODISCARD int fw_date_parse(const char *s, int64_t *days);
+
+struct fw_import_stats {
+	uint64_t rows, created, updated, unchanged, lifecycle_changes;
+	uint64_t certs_new, certs_untrusted;
+	uint8_t file_sha256[32];
+	uint64_t idx;              /* the device.import record */
+};
+/*
+ * Import a device file (CSV with a header row, or JSON lines; see
+ * docs/fleet.md) in one transaction: every row is validated and applied,
+ * or, at the first bad row, nothing is (d names the line, the column and
+ * why). Upsert by device id. The file is kept content-addressed and its
+ * SHA-256 recorded in a device.import record; a lifecycle change of a
+ * known device is also a device.lifecycle record. Certificates are
+ * verified against the trusted CAs once per certificate.
+ */
+FW_NODISCARD int fw_registry_device_import(struct fw_store *s, const char *path,
+                                           const char *actor, fw_devfile_progress_fn progress,
+                                           void *parg, struct fw_import_stats *st,
+                                           struct fw_diag *d);
+/* A device as a JSON document (docs/fleet.md), its certificate state at
+ * now. FW_E_NOT_FOUND for an unknown id. */
+FW_NODISCARD int fw_registry_device_get(struct fw_store *s, const char *id, int64_t now,
+                                        json_t **doc, struct fw_diag *d);
+json_t *fw_registry_device_json(const struct fw_device_row *dev, const struct fw_cert_row *cert,
+                                int64_t now);
+
+/* Filters for listing: all given fields must match; fw_version is an exact
+ * version or a range (">=2.0.0 <2.4.1"); cert a certificate state. */
+struct fw_device_filter {
+	const char *product, *family, *hw_revision, *lifecycle, *cohort, *cert;
+	int has_range;
+	struct fw_range range;
+	const char *version;
+};
+/* "key=value" into f (values point into expr). FW_E_ARG names the problem. */
+FW_NODISCARD int fw_device_filter_add(struct fw_device_filter *f, char *expr,
+                                      struct fw_diag *d);
+/* Devices matching f, in id order, with their certificate state at now. */
+FW_NODISCARD int fw_registry_device_list(struct fw_store *s, const struct fw_device_filter *f,
+                                         int64_t now, fw_device_fn fn, void *arg,
+                                         struct fw_diag *d);
+int fw_device_filter_match(const struct fw_device_filter *f, const struct fw_device_row *dev,
+                           const struct fw_cert_row *cert, int64_t now);
+
+/* Change a device's lifecycle (legal transitions only: FW_E_CONFLICT names
+ * the allowed ones), recorded as device.lifecycle with the reason. */
+FW_NODISCARD int fw_registry_device_lifecycle(struct fw_store *s, const char *id,
+                                              const char *to, const char *reason,
+                                              const char *actor, uint64_t *idx,
+                                              struct fw_diag *d);
+
+/* Trust device-identity CAs from a PEM file (one or more CA
+ * certificates); recorded as ca.add. Certificates whose chain did not
+ * verify are checked again. *added counts new CAs (known ones are skipped;
+ * FW_E_CONFLICT when all are known). */
+FW_NODISCARD int fw_registry_ca_add(struct fw_store *s, const char *path, const char *actor,
+                                    size_t *added, uint64_t *reverified, uint64_t *idx,
+                                    struct fw_diag *d);
+/* Trusted CAs (new reference: array of documents). */
+FW_NODISCARD int fw_registry_ca_list(struct fw_store *s, json_t **cas, struct fw_diag *d);
+/* The trusted CAs as OpenSSL anchors (caller frees). */
+FW_NODISCARD int fw_registry_anchors(struct fw_store *s, struct fw_cert_anchors **a,
+                                     struct fw_diag *d);
+/* Import a CRL: its signature must verify with a trusted CA; it must be
+ * newer than the last CRL of that issuer. Its serials are kept for good and
+ * every stored certificate they name becomes revoked. Recorded as
+ * crl.import. */
+FW_NODISCARD int fw_registry_crl_import(struct fw_store *s, const char *path, const char *actor,
+                                        uint64_t *entries, uint64_t *certs_revoked,
+                                        uint64_t *idx, struct fw_diag *d);
+/* Revoke a device's identity certificate locally (cert.revoke). */
+FW_NODISCARD int fw_registry_cert_revoke(struct fw_store *s, const char *device,
+                                         const char *reason, const char *actor, uint64_t *idx,
                                          struct fw_diag *d);
 
 #endif

@@ -14,6 +14,9 @@
 struct sq {
 	sqlite3 *db;
 	sqlite3_stmt *append, *append_state, *get_leaf, *hashes;
+	/* fleet statements, prepared on first use */
+	sqlite3_stmt *dev_insert, *dev_upsert, *dev_get, *cert_get, *cert_put, *decision_put,
+	    *crl_has;
 	/* the tree state after the last append of the open transaction,
 	 * written once at commit, in the same transaction */
 	uint8_t pending[8 + 64 * 32];
@@ -56,6 +59,36 @@ static const char *const migrations[] = {
     "  BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;"
     "CREATE TRIGGER evidence_checkpoints_no_delete BEFORE DELETE ON evidence_checkpoints"
     "  BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;",
+    /* 2: the fleet: devices, certificates, revoked serials, decisions */
+    "CREATE TABLE devices ("
+    "  id TEXT PRIMARY KEY NOT NULL,"
+    "  product TEXT NOT NULL, family TEXT NOT NULL, hw_revision TEXT NOT NULL,"
+    "  fw_version TEXT NOT NULL, cohorts TEXT NOT NULL, support_until TEXT NOT NULL,"
+    "  lifecycle TEXT NOT NULL,"
+    "  cert BLOB CHECK (cert IS NULL OR length(cert) = 32),"
+    "  ident_ok INTEGER NOT NULL,"
+    "  rec INTEGER NOT NULL,"
+    "  rec_lh BLOB NOT NULL CHECK (length(rec_lh) = 32)) WITHOUT ROWID;"
+    "CREATE TABLE certs ("
+    "  sha256 BLOB PRIMARY KEY NOT NULL CHECK (length(sha256) = 32),"
+    "  der BLOB NOT NULL,"
+    "  issuer_hash BLOB NOT NULL, serial TEXT NOT NULL,"
+    "  not_before INTEGER NOT NULL, not_after INTEGER NOT NULL,"
+    "  chain_ok INTEGER NOT NULL, chain_error TEXT NOT NULL,"
+    "  revoked INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX certs_by_serial ON certs (issuer_hash, serial);"
+    "CREATE TABLE crl_entries (issuer_hash BLOB NOT NULL, serial TEXT NOT NULL,"
+    "  PRIMARY KEY (issuer_hash, serial)) WITHOUT ROWID;"
+    "CREATE TABLE decisions ("
+    "  run INTEGER NOT NULL, device TEXT NOT NULL, reasons INTEGER NOT NULL,"
+    "  rec INTEGER NOT NULL,"
+    "  PRIMARY KEY (run, device)) WITHOUT ROWID;"
+    "CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions"
+    "  BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;"
+    "CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions"
+    "  BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;"
+    "CREATE TRIGGER crl_entries_no_delete BEFORE DELETE ON crl_entries"
+    "  BEGIN SELECT RAISE(ABORT, 'revocations are permanent'); END;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -82,7 +115,7 @@ static int user_version(struct fw_store *s, int *v)
 static int migrate(struct fw_store *s)
 {
 	char sql[64];
-	int v, rc;
+	int v = 0, rc;
 
 	rc = exec(s, "BEGIN IMMEDIATE", "migration");
 	if (rc != FW_OK)
@@ -115,6 +148,13 @@ static void sq_close(struct fw_store *s)
 	sqlite3_finalize(q->append_state);
 	sqlite3_finalize(q->get_leaf);
 	sqlite3_finalize(q->hashes);
+	sqlite3_finalize(q->dev_insert);
+	sqlite3_finalize(q->dev_upsert);
+	sqlite3_finalize(q->dev_get);
+	sqlite3_finalize(q->cert_get);
+	sqlite3_finalize(q->cert_put);
+	sqlite3_finalize(q->decision_put);
+	sqlite3_finalize(q->crl_has);
 	sqlite3_close(q->db);
 	free(q);
 	s->impl = NULL;
@@ -138,11 +178,21 @@ static int sq_open(struct fw_store *s, int create)
 	sqlite3_extended_result_codes(q->db, 1);
 	/* a second process waits for the writer instead of failing at once */
 	sqlite3_busy_timeout(q->db, 10000);
-	rc = exec(s, "PRAGMA journal_mode = WAL", "enabling WAL");
+	/* large pages: a million-row transaction is written (and
+	 * checkpointed) in a quarter of the system calls; only takes effect
+	 * when the file is created */
+	rc = exec(s, "PRAGMA page_size = 16384", "setting the page size");
+	if (rc == FW_OK)
+		rc = exec(s, "PRAGMA journal_mode = WAL", "enabling WAL");
 	if (rc == FW_OK)
 		rc = exec(s, "PRAGMA synchronous = FULL", "setting synchronous=FULL");
 	if (rc == FW_OK)
 		rc = exec(s, "PRAGMA foreign_keys = ON", "enabling foreign keys");
+	/* a large transaction (an eligibility run writes a million records)
+	 * keeps its pages in memory instead of spilling them to the WAL and
+	 * writing hot B-tree pages again and again; grows only when used */
+	if (rc == FW_OK)
+		rc = exec(s, "PRAGMA cache_size = -262144", "sizing the page cache");
 	if (rc == FW_OK)
 		rc = migrate(s);
 	if (rc == FW_OK &&
@@ -537,6 +587,455 @@ static int sq_object_scan(struct fw_store *s, const char *kind, fw_object_fn fn,
 	return stop;
 }
 
+/* ---- fleet ---- */
+
+/* A statement kept for the life of the connection, prepared on first use. */
+static int stmt(struct fw_store *s, sqlite3_stmt **st, const char *sql, const char *what)
+{
+	if (*st == NULL && sqlite3_prepare_v3(SQ(s)->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
+	                                      NULL) != SQLITE_OK) {
+		*st = NULL;
+		return fail(s, FW_E_STORE, what);
+	}
+	sqlite3_reset(*st);
+	sqlite3_clear_bindings(*st);
+	return FW_OK;
+}
+
+static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+
+	if (t == NULL || n >= cap)
+		n = 0; /* absent, or longer than any value fwtrust writes */
+	if (n)
+		memcpy(dst, t, n);
+	dst[n] = 0;
+}
+
+static void copy_hash(uint8_t dst[32], sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_bytes(st, col) == 32)
+		memcpy(dst, sqlite3_column_blob(st, col), 32);
+	else
+		memset(dst, 0, 32);
+}
+
+#define DEVICE_COLS                                                                          \
+	"d.id, d.product, d.family, d.hw_revision, d.fw_version, d.cohorts, d.support_until, " \
+	"d.lifecycle, d.cert, d.ident_ok, d.rec, d.rec_lh"
+#define CERT_COLS                                                                            \
+	"c.sha256, c.issuer_hash, c.serial, c.not_before, c.not_after, c.chain_ok, "          \
+	"c.chain_error, c.revoked, c.der"
+
+static void read_device(sqlite3_stmt *st, struct fw_device_row *r)
+{
+	copy_text(r->id, sizeof(r->id), st, 0);
+	copy_text(r->product, sizeof(r->product), st, 1);
+	copy_text(r->family, sizeof(r->family), st, 2);
+	copy_text(r->hw_revision, sizeof(r->hw_revision), st, 3);
+	copy_text(r->fw_version, sizeof(r->fw_version), st, 4);
+	copy_text(r->cohorts, sizeof(r->cohorts), st, 5);
+	copy_text(r->support_until, sizeof(r->support_until), st, 6);
+	copy_text(r->lifecycle, sizeof(r->lifecycle), st, 7);
+	r->has_cert = sqlite3_column_bytes(st, 8) == 32;
+	copy_hash(r->cert, st, 8);
+	r->ident_ok = sqlite3_column_int(st, 9);
+	r->rec = (uint64_t)sqlite3_column_int64(st, 10);
+	copy_hash(r->rec_lh, st, 11);
+}
+
+/* the certificate columns starting at col; 0 when they are NULL (no row) */
+static int read_cert(sqlite3_stmt *st, int col, struct fw_cert_row *c)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return 0;
+	copy_hash(c->sha256, st, col);
+	copy_hash(c->issuer_hash, st, col + 1);
+	copy_text(c->serial, sizeof(c->serial), st, col + 2);
+	c->not_before = sqlite3_column_int64(st, col + 3);
+	c->not_after = sqlite3_column_int64(st, col + 4);
+	c->chain_ok = sqlite3_column_int(st, col + 5);
+	copy_text(c->chain_error, sizeof(c->chain_error), st, col + 6);
+	c->revoked = sqlite3_column_int(st, col + 7);
+	c->der = sqlite3_column_blob(st, col + 8);
+	c->der_len = (size_t)sqlite3_column_bytes(st, col + 8);
+	return 1;
+}
+
+static int sq_device_put(struct fw_store *s, const struct fw_device_row *r, int replace)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt **st = replace ? &q->dev_upsert : &q->dev_insert;
+	int rc;
+
+	rc = stmt(s, st,
+	          replace ? "INSERT INTO devices VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+	                    "ON CONFLICT (id) DO UPDATE SET product = excluded.product, "
+	                    "family = excluded.family, hw_revision = excluded.hw_revision, "
+	                    "fw_version = excluded.fw_version, cohorts = excluded.cohorts, "
+	                    "support_until = excluded.support_until, lifecycle = excluded.lifecycle, "
+	                    "cert = excluded.cert, ident_ok = excluded.ident_ok, rec = excluded.rec, "
+	                    "rec_lh = excluded.rec_lh"
+	                  : "INSERT INTO devices VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+	          "writing a device");
+	if (rc != FW_OK)
+		return rc;
+	if (r->rec > INT64_MAX)
+		return fw_diag_set(&s->err, FW_E_ARG, "record index out of range");
+	sqlite3_bind_text(*st, 1, r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(*st, 2, r->product, -1, SQLITE_STATIC);
+	sqlite3_bind_text(*st, 3, r->family, -1, SQLITE_STATIC);
+	sqlite3_bind_text(*st, 4, r->hw_revision, -1, SQLITE_STATIC);
+	sqlite3_bind_text(*st, 5, r->fw_version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(*st, 6, r->cohorts, -1, SQLITE_STATIC);
+	sqlite3_bind_text(*st, 7, r->support_until, -1, SQLITE_STATIC);
+	sqlite3_bind_text(*st, 8, r->lifecycle, -1, SQLITE_STATIC);
+	if (r->has_cert)
+		sqlite3_bind_blob(*st, 9, r->cert, 32, SQLITE_STATIC);
+	sqlite3_bind_int(*st, 10, r->ident_ok);
+	sqlite3_bind_int64(*st, 11, (sqlite3_int64)r->rec);
+	sqlite3_bind_blob(*st, 12, r->rec_lh, 32, SQLITE_STATIC);
+	rc = sqlite3_step(*st);
+	sqlite3_reset(*st);
+	if (rc == SQLITE_DONE)
+		return FW_OK;
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return fw_diag_set(&s->err, FW_E_CONFLICT, "device '%s' exists already", r->id);
+	return fail(s, FW_E_STORE, "writing a device");
+}
+
+static int sq_device_get(struct fw_store *s, const char *id, struct fw_device_row *r,
+                         struct fw_cert_row *c, int *has_c)
+{
+	struct fw_cert_row tmp;
+	sqlite3_stmt **st = &SQ(s)->dev_get;
+	int rc;
+
+	rc = stmt(s, st,
+	          "SELECT " DEVICE_COLS ", " CERT_COLS
+	          " FROM devices d LEFT JOIN certs c ON c.sha256 = d.cert WHERE d.id = ?",
+	          "reading a device");
+	if (rc != FW_OK)
+		return rc;
+	sqlite3_bind_text(*st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(*st);
+	if (rc == SQLITE_ROW) {
+		int got;
+
+		read_device(*st, r);
+		got = read_cert(*st, 12, c ? c : &tmp);
+		if (c)
+			c->der = NULL, c->der_len = 0; /* not valid after the reset */
+		if (has_c)
+			*has_c = got;
+		rc = FW_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = fw_diag_set(&s->err, FW_E_NOT_FOUND, "no device '%s' in the registry", id);
+	} else {
+		rc = fail(s, FW_E_STORE, "reading a device");
+	}
+	sqlite3_reset(*st);
+	return rc;
+}
+
+static int sq_device_scan(struct fw_store *s, fw_device_fn fn, void *arg)
+{
+	struct fw_device_row *r = malloc(sizeof(*r));
+	struct fw_cert_row c;
+	sqlite3_stmt *st = NULL;
+	int rc, stop = 0;
+
+	if (r == NULL)
+		return fw_diag_set(&s->err, FW_E_NOMEM, "out of memory");
+	if (sqlite3_prepare_v2(SQ(s)->db,
+	                       "SELECT " DEVICE_COLS ", " CERT_COLS
+	                       " FROM devices d LEFT JOIN certs c ON c.sha256 = d.cert ORDER BY d.id",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		free(r);
+		return fail(s, FW_E_STORE, "reading devices");
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		read_device(st, r);
+		stop = fn(arg, r, read_cert(st, 12, &c) ? &c : NULL);
+		if (stop)
+			break;
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = fail(s, FW_E_STORE, "reading devices");
+	sqlite3_finalize(st);
+	free(r);
+	return stop;
+}
+
+static int sq_device_count(struct fw_store *s, uint64_t *n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(SQ(s)->db, "SELECT count(*) FROM devices", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return fail(s, FW_E_STORE, "counting devices");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*n = (uint64_t)sqlite3_column_int64(st, 0);
+		rc = FW_OK;
+	} else {
+		rc = fail(s, FW_E_STORE, "counting devices");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int sq_cert_put(struct fw_store *s, const struct fw_cert_row *c)
+{
+	sqlite3_stmt **st = &SQ(s)->cert_put;
+	int rc;
+
+	rc = stmt(s, st,
+	          "INSERT INTO certs (sha256, der, issuer_hash, serial, not_before, not_after, "
+	          "chain_ok, chain_error, revoked) VALUES (?,?,?,?,?,?,?,?,?) "
+	          "ON CONFLICT (sha256) DO NOTHING",
+	          "storing a certificate");
+	if (rc != FW_OK)
+		return rc;
+	sqlite3_bind_blob(*st, 1, c->sha256, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(*st, 2, c->der, (int)c->der_len, SQLITE_STATIC);
+	sqlite3_bind_blob(*st, 3, c->issuer_hash, 32, SQLITE_STATIC);
+	sqlite3_bind_text(*st, 4, c->serial, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(*st, 5, c->not_before);
+	sqlite3_bind_int64(*st, 6, c->not_after);
+	sqlite3_bind_int(*st, 7, c->chain_ok);
+	sqlite3_bind_text(*st, 8, c->chain_error, -1, SQLITE_STATIC);
+	sqlite3_bind_int(*st, 9, c->revoked);
+	rc = sqlite3_step(*st);
+	sqlite3_reset(*st);
+	return rc == SQLITE_DONE ? FW_OK : fail(s, FW_E_STORE, "storing a certificate");
+}
+
+static int sq_cert_get(struct fw_store *s, const uint8_t sha[32], struct fw_cert_row *c)
+{
+	sqlite3_stmt **st = &SQ(s)->cert_get;
+	int rc;
+
+	rc = stmt(s, st, "SELECT " CERT_COLS " FROM certs c WHERE c.sha256 = ?",
+	          "reading a certificate");
+	if (rc != FW_OK)
+		return rc;
+	sqlite3_bind_blob(*st, 1, sha, 32, SQLITE_STATIC);
+	rc = sqlite3_step(*st);
+	if (rc == SQLITE_ROW) {
+		read_cert(*st, 0, c);
+		c->der = NULL;
+		c->der_len = 0;
+		rc = FW_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = fw_diag_set(&s->err, FW_E_NOT_FOUND, "no such certificate");
+	} else {
+		rc = fail(s, FW_E_STORE, "reading a certificate");
+	}
+	sqlite3_reset(*st);
+	return rc;
+}
+
+static int sq_cert_scan(struct fw_store *s, int only_unverified, fw_cert_fn fn, void *arg)
+{
+	struct fw_cert_row c;
+	sqlite3_stmt *st;
+	int rc, stop = 0;
+
+	if (sqlite3_prepare_v2(SQ(s)->db,
+	                       only_unverified
+	                           ? "SELECT " CERT_COLS " FROM certs c WHERE c.chain_ok = 0 "
+	                             "ORDER BY c.sha256"
+	                           : "SELECT " CERT_COLS " FROM certs c ORDER BY c.sha256",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return fail(s, FW_E_STORE, "reading certificates");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		read_cert(st, 0, &c);
+		stop = fn(arg, &c);
+		if (stop)
+			break;
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = fail(s, FW_E_STORE, "reading certificates");
+	sqlite3_finalize(st);
+	return stop;
+}
+
+static int sq_cert_set_chain(struct fw_store *s, const uint8_t sha[32], int ok, int64_t nb,
+                             int64_t na, const char *error)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(SQ(s)->db,
+	                       "UPDATE certs SET chain_ok = ?, not_before = ?, not_after = ?, "
+	                       "chain_error = ? WHERE sha256 = ?",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return fail(s, FW_E_STORE, "updating a certificate");
+	sqlite3_bind_int(st, 1, ok);
+	sqlite3_bind_int64(st, 2, nb);
+	sqlite3_bind_int64(st, 3, na);
+	sqlite3_bind_text(st, 4, error, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, sha, 32, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? FW_OK : fail(s, FW_E_STORE, "updating a certificate");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int sq_cert_set_revoked(struct fw_store *s, const uint8_t sha[32], int revoked)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(SQ(s)->db, "UPDATE certs SET revoked = ? WHERE sha256 = ?", -1, &st,
+	                       NULL) != SQLITE_OK)
+		return fail(s, FW_E_STORE, "revoking a certificate");
+	sqlite3_bind_int(st, 1, revoked);
+	sqlite3_bind_blob(st, 2, sha, 32, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		rc = sqlite3_changes(SQ(s)->db) == 1
+		         ? FW_OK
+		         : fw_diag_set(&s->err, FW_E_NOT_FOUND, "no such certificate");
+	else
+		rc = fail(s, FW_E_STORE, "revoking a certificate");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int sq_crl_entry_add(struct fw_store *s, const uint8_t issuer_hash[32], const char *serial,
+                            uint64_t *certs_revoked)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(SQ(s)->db,
+	                       "INSERT INTO crl_entries (issuer_hash, serial) VALUES (?, ?) "
+	                       "ON CONFLICT DO NOTHING",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return fail(s, FW_E_STORE, "storing a revocation");
+	sqlite3_bind_blob(st, 1, issuer_hash, 32, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, serial, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, FW_E_STORE, "storing a revocation");
+	/* a local revocation stays local: the CRL only adds */
+	if (sqlite3_prepare_v2(SQ(s)->db,
+	                       "UPDATE certs SET revoked = 1 WHERE issuer_hash = ? AND serial = ? "
+	                       "AND revoked = 0",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return fail(s, FW_E_STORE, "revoking certificates");
+	sqlite3_bind_blob(st, 1, issuer_hash, 32, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, serial, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, FW_E_STORE, "revoking certificates");
+	if (certs_revoked)
+		*certs_revoked = (uint64_t)sqlite3_changes(SQ(s)->db);
+	return FW_OK;
+}
+
+static int sq_crl_entry_has(struct fw_store *s, const uint8_t issuer_hash[32], const char *serial,
+                            int *has)
+{
+	sqlite3_stmt **st = &SQ(s)->crl_has;
+	int rc;
+
+	rc = stmt(s, st, "SELECT 1 FROM crl_entries WHERE issuer_hash = ? AND serial = ?",
+	          "reading revocations");
+	if (rc != FW_OK)
+		return rc;
+	sqlite3_bind_blob(*st, 1, issuer_hash, 32, SQLITE_STATIC);
+	sqlite3_bind_text(*st, 2, serial, -1, SQLITE_STATIC);
+	rc = sqlite3_step(*st);
+	sqlite3_reset(*st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(s, FW_E_STORE, "reading revocations");
+	*has = rc == SQLITE_ROW;
+	return FW_OK;
+}
+
+static int sq_decision_put(struct fw_store *s, uint64_t run, const char *device,
+                           uint32_t reasons, uint64_t rec)
+{
+	sqlite3_stmt **st = &SQ(s)->decision_put;
+	int rc;
+
+	rc = stmt(s, st,
+	          "INSERT INTO decisions (run, device, reasons, rec) VALUES (?,?,?,?)",
+	          "storing a decision");
+	if (rc != FW_OK)
+		return rc;
+	sqlite3_bind_int64(*st, 1, (sqlite3_int64)run);
+	sqlite3_bind_text(*st, 2, device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(*st, 3, (sqlite3_int64)reasons);
+	sqlite3_bind_int64(*st, 4, (sqlite3_int64)rec);
+	rc = sqlite3_step(*st);
+	sqlite3_reset(*st);
+	if (rc == SQLITE_DONE)
+		return FW_OK;
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return fw_diag_set(&s->err, FW_E_CONFLICT, "run %llu has a decision for '%s' already",
+		                   (unsigned long long)run, device);
+	return fail(s, FW_E_STORE, "storing a decision");
+}
+
+static int sq_decision_get(struct fw_store *s, uint64_t run, const char *device,
+                           uint32_t *reasons, uint64_t *rec)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(SQ(s)->db,
+	                       "SELECT reasons, rec FROM decisions WHERE run = ? AND "
+	                       "device = ?",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return fail(s, FW_E_STORE, "reading a decision");
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)run);
+	sqlite3_bind_text(st, 2, device, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*reasons = (uint32_t)sqlite3_column_int64(st, 0);
+		*rec = (uint64_t)sqlite3_column_int64(st, 1);
+		rc = FW_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = fw_diag_set(&s->err, FW_E_NOT_FOUND, "run %llu has no decision for '%s'",
+		                 (unsigned long long)run, device);
+	} else {
+		rc = fail(s, FW_E_STORE, "reading a decision");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int sq_decision_scan(struct fw_store *s, uint64_t run, fw_decision_fn fn, void *arg)
+{
+	sqlite3_stmt *st;
+	int rc, stop = 0;
+
+	if (sqlite3_prepare_v2(SQ(s)->db,
+	                       "SELECT device, reasons, rec FROM decisions WHERE run = ? "
+	                       "ORDER BY device",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return fail(s, FW_E_STORE, "reading decisions");
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)run);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		stop = fn(arg, (const char *)sqlite3_column_text(st, 0),
+		          (uint32_t)sqlite3_column_int64(st, 1), (uint64_t)sqlite3_column_int64(st, 2));
+		if (stop)
+			break;
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = fail(s, FW_E_STORE, "reading decisions");
+	sqlite3_finalize(st);
+	return stop;
+}
+
 const struct fw_store_ops fw_store_sqlite_ops = {
 	"sqlite",
 	sq_open,
@@ -557,4 +1056,18 @@ const struct fw_store_ops fw_store_sqlite_ops = {
 	sq_object_put,
 	sq_object_get,
 	sq_object_scan,
+	sq_device_put,
+	sq_device_get,
+	sq_device_scan,
+	sq_device_count,
+	sq_cert_put,
+	sq_cert_get,
+	sq_cert_scan,
+	sq_cert_set_chain,
+	sq_cert_set_revoked,
+	sq_crl_entry_add,
+	sq_crl_entry_has,
+	sq_decision_put,
+	sq_decision_get,
+	sq_decision_scan,
 };

@@ -131,6 +131,87 @@ int fw_store_object_scan(struct fw_store *s, const char *kind, fw_object_fn fn, 
 	return pass(s, s->ops->object_scan(s, kind, fn, arg), d);
 }
 
+int fw_store_device_put(struct fw_store *s, const struct fw_device_row *r, int replace,
+                        struct fw_diag *d)
+{
+	return pass(s, s->ops->device_put(s, r, replace), d);
+}
+
+int fw_store_device_get(struct fw_store *s, const char *id, struct fw_device_row *r,
+                        struct fw_cert_row *c, int *has_c, struct fw_diag *d)
+{
+	return pass(s, s->ops->device_get(s, id, r, c, has_c), d);
+}
+
+int fw_store_device_scan(struct fw_store *s, fw_device_fn fn, void *arg, struct fw_diag *d)
+{
+	return pass(s, s->ops->device_scan(s, fn, arg), d);
+}
+
+int fw_store_device_count(struct fw_store *s, uint64_t *n, struct fw_diag *d)
+{
+	return pass(s, s->ops->device_count(s, n), d);
+}
+
+int fw_store_cert_put(struct fw_store *s, const struct fw_cert_row *c, struct fw_diag *d)
+{
+	return pass(s, s->ops->cert_put(s, c), d);
+}
+
+int fw_store_cert_get(struct fw_store *s, const uint8_t sha[32], struct fw_cert_row *c,
+                      struct fw_diag *d)
+{
+	return pass(s, s->ops->cert_get(s, sha, c), d);
+}
+
+int fw_store_cert_scan(struct fw_store *s, int only_unverified, fw_cert_fn fn, void *arg,
+                       struct fw_diag *d)
+{
+	return pass(s, s->ops->cert_scan(s, only_unverified, fn, arg), d);
+}
+
+int fw_store_cert_set_chain(struct fw_store *s, const uint8_t sha[32], int ok, int64_t nb,
+                            int64_t na, const char *error, struct fw_diag *d)
+{
+	return pass(s, s->ops->cert_set_chain(s, sha, ok, nb, na, error), d);
+}
+
+int fw_store_cert_set_revoked(struct fw_store *s, const uint8_t sha[32], int revoked,
+                              struct fw_diag *d)
+{
+	return pass(s, s->ops->cert_set_revoked(s, sha, revoked), d);
+}
+
+int fw_store_crl_entry_add(struct fw_store *s, const uint8_t issuer_hash[32], const char *serial,
+                           uint64_t *certs_revoked, struct fw_diag *d)
+{
+	return pass(s, s->ops->crl_entry_add(s, issuer_hash, serial, certs_revoked), d);
+}
+
+int fw_store_crl_entry_has(struct fw_store *s, const uint8_t issuer_hash[32], const char *serial,
+                           int *has, struct fw_diag *d)
+{
+	return pass(s, s->ops->crl_entry_has(s, issuer_hash, serial, has), d);
+}
+
+int fw_store_decision_put(struct fw_store *s, uint64_t run, const char *device, uint32_t reasons,
+                          uint64_t rec, struct fw_diag *d)
+{
+	return pass(s, s->ops->decision_put(s, run, device, reasons, rec), d);
+}
+
+int fw_store_decision_get(struct fw_store *s, uint64_t run, const char *device, uint32_t *reasons,
+                          uint64_t *rec, struct fw_diag *d)
+{
+	return pass(s, s->ops->decision_get(s, run, device, reasons, rec), d);
+}
+
+int fw_store_decision_scan(struct fw_store *s, uint64_t run, fw_decision_fn fn, void *arg,
+                           struct fw_diag *d)
+{
+	return pass(s, s->ops->decision_scan(s, run, fn, arg), d);
+}
+
 void fw_store_blob_path(const struct fw_store *s, const uint8_t sha[32], char *out, size_t cap)
 {
 	char hex[65];

@@ -34,6 +34,50 @@ typedef int (*fw_checkpoint_fn)(void *arg, uint64_t size, const uint8_t root[32]
                                 const char *note);
 typedef int (*fw_object_fn)(void *arg, const char *id, const char *doc);
 
+/*
+ * The fleet: devices, their identity certificates, and eligibility
+ * decisions. Kept as typed rows, not JSON documents, because a fleet has a
+ * million of them and eligibility reads every one.
+ */
+#define FW_FIELD_MAX 256 /* bytes of a device field, NUL included */
+struct fw_device_row {
+	char id[FW_FIELD_MAX];
+	char product[FW_FIELD_MAX];
+	char family[FW_FIELD_MAX];
+	char hw_revision[FW_FIELD_MAX];
+	char fw_version[FW_FIELD_MAX];
+	char cohorts[FW_FIELD_MAX];      /* sorted, ';'-separated, "" for none */
+	char support_until[16];          /* YYYY-MM-DD */
+	char lifecycle[32];
+	int has_cert;
+	uint8_t cert[32];                /* SHA-256 of the certificate's DER */
+	int ident_ok;                    /* the certificate names this device */
+	uint64_t rec;                    /* evidence record that last changed the row */
+	uint8_t rec_lh[32];
+};
+/* A certificate's facts, judged once when it is stored (chain) and kept
+ * current by CRL imports and revocations; time is judged at decision time
+ * against the window. */
+enum fw_cert_revoked { FW_CERT_NOT_REVOKED = 0, FW_CERT_REVOKED_CRL = 1, FW_CERT_REVOKED_LOCAL = 2 };
+struct fw_cert_row {
+	uint8_t sha256[32];
+	uint8_t issuer_hash[32];
+	char serial[48];
+	int64_t not_before, not_after;   /* of the whole chain when it verified */
+	int chain_ok;
+	char chain_error[200];           /* why the chain did not verify */
+	int revoked;                     /* enum fw_cert_revoked */
+	const uint8_t *der;              /* put: the DER; get/scan: valid during the call */
+	size_t der_len;
+};
+/* A device with its certificate's facts (NULL when it has none). */
+typedef int (*fw_device_fn)(void *arg, const struct fw_device_row *dev,
+                            const struct fw_cert_row *cert);
+typedef int (*fw_cert_fn)(void *arg, const struct fw_cert_row *cert);
+/* reasons: the set of failing reasons (bit i = reason code i of the
+ * policy module; 0 = eligible) */
+typedef int (*fw_decision_fn)(void *arg, const char *device, uint32_t reasons, uint64_t rec);
+
 /* Every op returns an enum fw_err and, on failure, writes one line into
  * s->err. */
 struct fw_store_ops {
@@ -64,6 +108,27 @@ struct fw_store_ops {
 	                  int replace);
 	int (*object_get)(struct fw_store *s, const char *kind, const char *id, char **doc);
 	int (*object_scan)(struct fw_store *s, const char *kind, fw_object_fn fn, void *arg);
+	/* fleet */
+	int (*device_put)(struct fw_store *s, const struct fw_device_row *r, int replace);
+	int (*device_get)(struct fw_store *s, const char *id, struct fw_device_row *r,
+	                  struct fw_cert_row *c, int *has_c);
+	int (*device_scan)(struct fw_store *s, fw_device_fn fn, void *arg);
+	int (*device_count)(struct fw_store *s, uint64_t *n);
+	int (*cert_put)(struct fw_store *s, const struct fw_cert_row *c);
+	int (*cert_get)(struct fw_store *s, const uint8_t sha[32], struct fw_cert_row *c);
+	int (*cert_scan)(struct fw_store *s, int only_unverified, fw_cert_fn fn, void *arg);
+	int (*cert_set_chain)(struct fw_store *s, const uint8_t sha[32], int ok, int64_t nb,
+	                      int64_t na, const char *error);
+	int (*cert_set_revoked)(struct fw_store *s, const uint8_t sha[32], int revoked);
+	int (*crl_entry_add)(struct fw_store *s, const uint8_t issuer_hash[32], const char *serial,
+	                     uint64_t *certs_revoked);
+	int (*crl_entry_has)(struct fw_store *s, const uint8_t issuer_hash[32], const char *serial,
+	                     int *has);
+	int (*decision_put)(struct fw_store *s, uint64_t run, const char *device, uint32_t reasons,
+	                    uint64_t rec);
+	int (*decision_get)(struct fw_store *s, uint64_t run, const char *device, uint32_t *reasons,
+	                    uint64_t *rec);
+	int (*decision_scan)(struct fw_store *s, uint64_t run, fw_decision_fn fn, void *arg);
 };
 
 struct fw_store {
@@ -106,6 +171,48 @@ FW_NODISCARD int fw_store_object_get(struct fw_store *s, const char *kind, const
                                      char **doc, struct fw_diag *d);
 FW_NODISCARD int fw_store_object_scan(struct fw_store *s, const char *kind, fw_object_fn fn,
                                       void *arg, struct fw_diag *d);
+
+/* Fleet rows (see struct fw_device_row). device_put: FW_E_CONFLICT when
+ * the id exists and replace == 0. get: FW_E_NOT_FOUND; *has_c says
+ * whether c was filled (the device has a stored certificate). scan: every
+ * device in id order. */
+FW_NODISCARD int fw_store_device_put(struct fw_store *s, const struct fw_device_row *r,
+                                     int replace, struct fw_diag *d);
+FW_NODISCARD int fw_store_device_get(struct fw_store *s, const char *id, struct fw_device_row *r,
+                                     struct fw_cert_row *c, int *has_c, struct fw_diag *d);
+FW_NODISCARD int fw_store_device_scan(struct fw_store *s, fw_device_fn fn, void *arg,
+                                      struct fw_diag *d);
+FW_NODISCARD int fw_store_device_count(struct fw_store *s, uint64_t *n, struct fw_diag *d);
+/* cert_put keeps an existing row (certificates are content-addressed).
+ * cert_scan: all certificates, or only those whose chain did not verify. */
+FW_NODISCARD int fw_store_cert_put(struct fw_store *s, const struct fw_cert_row *c,
+                                   struct fw_diag *d);
+FW_NODISCARD int fw_store_cert_get(struct fw_store *s, const uint8_t sha[32],
+                                   struct fw_cert_row *c, struct fw_diag *d);
+FW_NODISCARD int fw_store_cert_scan(struct fw_store *s, int only_unverified, fw_cert_fn fn,
+                                    void *arg, struct fw_diag *d);
+FW_NODISCARD int fw_store_cert_set_chain(struct fw_store *s, const uint8_t sha[32], int ok,
+                                         int64_t nb, int64_t na, const char *error,
+                                         struct fw_diag *d);
+FW_NODISCARD int fw_store_cert_set_revoked(struct fw_store *s, const uint8_t sha[32],
+                                           int revoked, struct fw_diag *d);
+/* A revoked serial of an issuer (from a CRL): kept, and every stored
+ * certificate it names is marked revoked (count in *certs_revoked). */
+FW_NODISCARD int fw_store_crl_entry_add(struct fw_store *s, const uint8_t issuer_hash[32],
+                                        const char *serial, uint64_t *certs_revoked,
+                                        struct fw_diag *d);
+FW_NODISCARD int fw_store_crl_entry_has(struct fw_store *s, const uint8_t issuer_hash[32],
+                                        const char *serial, int *has, struct fw_diag *d);
+/* Eligibility decisions: one per (run, device), append-only; reasons as
+ * for fw_decision_fn, rec the decision's evidence record. */
+FW_NODISCARD int fw_store_decision_put(struct fw_store *s, uint64_t run, const char *device,
+                                       uint32_t reasons, uint64_t rec, struct fw_diag *d);
+FW_NODISCARD int fw_store_decision_get(struct fw_store *s, uint64_t run, const char *device,
+                                       uint32_t *reasons, uint64_t *rec, struct fw_diag *d);
+
+/* The decisions of a run, in device id order. */
+FW_NODISCARD int fw_store_decision_scan(struct fw_store *s, uint64_t run, fw_decision_fn fn,
+                                        void *arg, struct fw_diag *d);
 
 /* Content-addressed blobs beside the database (<db>.objects/sha256/xx/...).
  * put copies a file in streaming and returns its SHA-256; an existing blob

@@ -1,0 +1,271 @@
+/* fwtrust device import|list|show|lifecycle */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "cli/opts.h"
+#include "registry/registry.h"
+#include "store/store.h"
+
+static const char usage_import[] =
+    "usage: fwtrust device import FILE [--db PATH]\n"
+    "\n"
+    "Adds or updates devices from FILE: CSV with a header row, or JSON lines\n"
+    "(one object per line). Columns: device_id, product, family, hw_revision,\n"
+    "fw_version, support_until, lifecycle (required), cohorts, certificate\n"
+    "(optional). cohorts are separated by ';'; support_until is the last day of\n"
+    "security support (YYYY-MM-DD); certificate is inline PEM or a path relative\n"
+    "to FILE. One transaction: at the first bad row nothing is imported and the\n"
+    "line, the column and the reason are printed. See docs/fleet.md.\n";
+static const char usage_list[] =
+    "usage: fwtrust device list [--filter KEY=VALUE ...] [--json] [--db PATH]\n"
+    "\n"
+    "  --filter KEY=VALUE  product, family, hw_revision, cohort, lifecycle, cert\n"
+    "                      (a certificate state), fw_version (a version or a range\n"
+    "                      such as '>=2.0.0 <2.4.1'); several filters must all match\n";
+static const char usage_show[] = "usage: fwtrust device show ID [--db PATH]\n";
+static const char usage_lifecycle[] =
+    "usage: fwtrust device lifecycle ID STATE --reason TEXT [--db PATH]\n"
+    "\n"
+    "States: manufactured -> provisioned -> active <-> quarantined;\n"
+    "active|quarantined -> end_of_support -> decommissioned.\n";
+
+struct import_bar {
+	struct cli_progress p;
+	unsigned long long total;
+};
+
+static void import_bar_fn(void *arg, uint64_t bytes)
+{
+	struct import_bar *b = arg;
+
+	cli_progress(&b->p, bytes, b->total, "bytes");
+}
+
+static int device_import(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"db", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
+	const char *db = NULL;
+	struct fw_store *s = NULL;
+	struct fw_diag d = {{0}};
+	struct fw_import_stats st;
+	struct import_bar bar;
+	struct stat sb;
+	char hex[65];
+	int c, rc;
+
+	while ((c = opts_next(argc, argv, longopts)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'h': fputs(usage_import, stdout); return EXIT_OK;
+		default: return opts_bad("device import", argc, argv);
+		}
+	}
+	if (optind + 1 != argc) {
+		cli_err("device import", "expected exactly one device file");
+		return EXIT_USAGE;
+	}
+	if (cli_open_store("device import", db, &s))
+		return EXIT_USAGE;
+	cli_progress_init(&bar.p, "importing");
+	bar.total = stat(argv[optind], &sb) == 0 ? (unsigned long long)sb.st_size : 0;
+	rc = fw_registry_device_import(s, argv[optind], cli_actor(), import_bar_fn, &bar, &st, &d);
+	cli_progress_done(&bar.p);
+	fw_store_close(s);
+	if (rc != FW_OK)
+		return cli_fail("device import", rc, &d);
+	fw_hex_encode(st.file_sha256, 32, hex);
+	printf("imported  %llu devices from %s (sha256 %.16s...)\n", (unsigned long long)st.rows,
+	       argv[optind], hex);
+	printf("          %llu new, %llu updated, %llu unchanged, %llu lifecycle changes\n",
+	       (unsigned long long)st.created, (unsigned long long)st.updated,
+	       (unsigned long long)st.unchanged, (unsigned long long)st.lifecycle_changes);
+	printf("certs     %llu new, %llu of them not chaining to a trusted CA\n",
+	       (unsigned long long)st.certs_new, (unsigned long long)st.certs_untrusted);
+	printf("evidence  record %llu\n", (unsigned long long)st.idx);
+	return EXIT_OK;
+}
+
+struct lister {
+	int json;
+	int64_t now;
+	unsigned long long n;
+};
+
+static int print_device(void *arg, const struct fw_device_row *dev,
+                        const struct fw_cert_row *cert)
+{
+	struct lister *l = arg;
+
+	if (l->json) {
+		json_t *doc = fw_registry_device_json(dev, cert, l->now);
+		char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+		json_decref(doc);
+		if (text == NULL)
+			return FW_E_NOMEM;
+		printf("%s\n  %s", l->n ? "," : "[", text);
+		free(text);
+	} else {
+		printf("%-24s %-14s %-12s %-8s %-12s %-15s %-17s %s\n", dev->id, dev->product,
+		       dev->family, dev->hw_revision[0] ? dev->hw_revision : "-", dev->fw_version,
+		       dev->lifecycle, fw_cert_state(dev, cert, l->now),
+		       dev->cohorts[0] ? dev->cohorts : "-");
+	}
+	l->n++;
+	return 0;
+}
+
+static int device_list(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"filter", required_argument, NULL, 'f'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"db", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
+	const char *db = NULL;
+	struct fw_store *s = NULL;
+	struct fw_diag d = {{0}};
+	struct fw_device_filter f;
+	struct lister l = {0, 0, 0};
+	int c, rc;
+
+	memset(&f, 0, sizeof(f));
+	while ((c = opts_next(argc, argv, longopts)) != -1) {
+		switch (c) {
+		case 'f':
+			if (fw_device_filter_add(&f, optarg, &d) != FW_OK) {
+				cli_err("device list", "%s", d.msg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'j': l.json = 1; break;
+		case 'd': db = optarg; break;
+		case 'h': fputs(usage_list, stdout); return EXIT_OK;
+		default: return opts_bad("device list", argc, argv);
+		}
+	}
+	if (optind != argc)
+		return opts_extra("device list", argv[optind]);
+	if (cli_open_store("device list", db, &s))
+		return EXIT_USAGE;
+	l.now = fw_time_ms() / 1000;
+	if (!l.json)
+		printf("%-24s %-14s %-12s %-8s %-12s %-15s %-17s %s\n", "DEVICE", "PRODUCT", "FAMILY",
+		       "HW", "VERSION", "LIFECYCLE", "CERTIFICATE", "COHORTS");
+	rc = fw_registry_device_list(s, &f, l.now, print_device, &l, &d);
+	fw_store_close(s);
+	if (l.json)
+		printf("%s]\n", l.n ? "\n" : "[");
+	if (rc != FW_OK)
+		return cli_fail("device list", rc, &d);
+	if (!l.json) {
+		fflush(stdout);
+		fprintf(stderr, "%llu devices\n", l.n);
+	}
+	return EXIT_OK;
+}
+
+static int device_show(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"db", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
+	const char *db = NULL;
+	struct fw_store *s = NULL;
+	struct fw_diag d = {{0}};
+	json_t *doc = NULL;
+	int c, rc;
+
+	while ((c = opts_next(argc, argv, longopts)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'h': fputs(usage_show, stdout); return EXIT_OK;
+		default: return opts_bad("device show", argc, argv);
+		}
+	}
+	if (optind + 1 != argc) {
+		cli_err("device show", "expected exactly one device id");
+		return EXIT_USAGE;
+	}
+	if (cli_open_store("device show", db, &s))
+		return EXIT_USAGE;
+	rc = fw_registry_device_get(s, argv[optind], fw_time_ms() / 1000, &doc, &d);
+	fw_store_close(s);
+	if (rc != FW_OK)
+		return cli_fail("device show", rc, &d);
+	cli_print_json(doc);
+	json_decref(doc);
+	return EXIT_OK;
+}
+
+static int device_lifecycle(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"reason", required_argument, NULL, 'r'},
+	    {"db", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
+	const char *db = NULL, *reason = NULL;
+	struct fw_store *s = NULL;
+	struct fw_diag d = {{0}};
+	uint64_t idx = 0;
+	int c, rc;
+
+	while ((c = opts_next(argc, argv, longopts)) != -1) {
+		switch (c) {
+		case 'r': reason = optarg; break;
+		case 'd': db = optarg; break;
+		case 'h': fputs(usage_lifecycle, stdout); return EXIT_OK;
+		default: return opts_bad("device lifecycle", argc, argv);
+		}
+	}
+	if (optind + 2 != argc) {
+		cli_err("device lifecycle", "expected a device id and a state");
+		return EXIT_USAGE;
+	}
+	if (!reason)
+		return opts_missing("device lifecycle", "--reason");
+	if (cli_open_store("device lifecycle", db, &s))
+		return EXIT_USAGE;
+	rc = fw_registry_device_lifecycle(s, argv[optind], argv[optind + 1], reason, cli_actor(),
+	                                  &idx, &d);
+	fw_store_close(s);
+	if (rc != FW_OK)
+		return cli_fail("device lifecycle", rc, &d);
+	printf("device    %s is %s\n", argv[optind], argv[optind + 1]);
+	printf("evidence  record %llu\n", (unsigned long long)idx);
+	return EXIT_OK;
+}
+
+int cmd_device(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "import") == 0)
+		return device_import(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "list") == 0)
+		return device_list(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "show") == 0)
+		return device_show(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "lifecycle") == 0)
+		return device_lifecycle(argc - 1, argv + 1);
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(usage_import, stdout);
+		fputs(usage_list, stdout);
+		fputs(usage_show, stdout);
+		fputs(usage_lifecycle, stdout);
+		return EXIT_OK;
+	}
+	cli_err("device", "expected import, list, show or lifecycle (run 'fwtrust device --help')");
+	return EXIT_USAGE;
+}
