@@ -91,12 +91,15 @@ static int explain(struct fw_store *s, const char *release, const struct fw_poli
 		       json_string_value(json_object_get(r, "why")));
 	rec = json_object_get(o, "recorded");
 	if (json_is_object(rec)) {
-		const char *reasons = json_string_value(json_object_get(rec, "reasons"));
+		json_t *code;
+		size_t k;
 
-		printf("recorded  run %lld: %s%s%s, evidence record %lld\n",
+		printf("recorded  run %lld: %s",
 		       (long long)json_integer_value(json_object_get(rec, "run")),
-		       json_is_true(json_object_get(rec, "eligible")) ? "eligible" : "not eligible",
-		       reasons && reasons[0] ? " " : "", reasons ? reasons : "",
+		       json_is_true(json_object_get(rec, "eligible")) ? "eligible" : "not eligible");
+		json_array_foreach(json_object_get(rec, "reasons"), k, code)
+			printf("%s%s", k ? "," : " ", json_string_value(code));
+		printf(", evidence record %lld\n",
 		       (long long)json_integer_value(json_object_get(rec, "idx")));
 		printf("          (prove it: fwtrust audit prove --index %lld)\n",
 		       (long long)json_integer_value(json_object_get(rec, "idx")));
@@ -120,8 +123,14 @@ static int print_decision(void *arg, const char *device, uint32_t m, uint64_t re
 
 	fw_reason_list(m, reasons, sizeof(reasons));
 	if (l->json) {
-		json_t *o = json_pack("{sssbsssI}", "device", device, "eligible", eligible, "reasons",
-		                      reasons, "record", (json_int_t)rec);
+		json_t *codes = json_array(), *o;
+		int k;
+
+		for (k = 0; k < FW_REASON_COUNT; k++)
+			if (m >> k & 1u)
+				json_array_append_new(codes, json_string(fw_reason_code(k)));
+		o = json_pack("{sssbsosI}", "device", device, "eligible", eligible, "reasons", codes,
+		              "record", (json_int_t)rec);
 		char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 
 		json_decref(o);

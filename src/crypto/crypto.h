@@ -66,8 +66,10 @@ void fw_sha256(const uint8_t *p, size_t n, uint8_t out[32]);
 
 /*
  * Certificates and CRLs are untrusted input. Parsing is strict: the DER must
- * be canonical (re-encoding gives the same bytes, so the SHA-256 id is well
- * defined), with no trailing bytes; PEM text is BEGIN/END blocks of the
+ * re-encode to the same bytes, with no trailing bytes (OpenSSL keeps the
+ * signed part and names as they came, so BER inside the signed part, which
+ * only the issuing CA could produce, is not caught; a certificate's id is
+ * the SHA-256 of the bytes as issued); PEM text is BEGIN/END blocks of the
  * expected label separated and surrounded only by whitespace, without PEM
  * headers. Also refused with FW_E_FORMAT at parse time: malformed or
  * repeated extensions, unreadable times, negative serials or serials of more

@@ -718,7 +718,6 @@ static json_t *recorded(struct fw_store *s, const char *release, const char *dev
 {
 	struct runs r = {release, NULL, 0, 0};
 	json_t *out = NULL;
-	char reasons_buf[FW_REASON_LIST_MAX];
 	size_t i;
 
 	if (fw_store_object_scan(s, KIND_RUN, collect_runs, &r, NULL) != FW_OK) {
@@ -730,9 +729,14 @@ static json_t *recorded(struct fw_store *s, const char *release, const char *dev
 		uint64_t idx = 0;
 
 		if (fw_store_decision_get(s, r.v[i], device, &m, &idx, NULL) == FW_OK) {
-			fw_reason_list(m, reasons_buf, sizeof(reasons_buf));
-			out = json_pack("{sIsIsbss}", "run", (json_int_t)r.v[i], "idx", (json_int_t)idx,
-			                "eligible", m == 0, "reasons", reasons_buf);
+			json_t *codes = json_array();
+			int k;
+
+			for (k = 0; k < FW_REASON_COUNT; k++)
+				if (m >> k & 1u)
+					json_array_append_new(codes, json_string(reasons[k].code));
+			out = json_pack("{sIsIsbso}", "run", (json_int_t)r.v[i], "idx", (json_int_t)idx,
+			                "eligible", m == 0, "reasons", codes);
 		}
 	}
 	free(r.v);

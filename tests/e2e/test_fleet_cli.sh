@@ -107,6 +107,9 @@ run "$FW" eligibility --release "$REL" --decisions
 printf '%s\n' "$out" | awk 'NR>1 {print $1, ($2=="eligible" ? "eligible" : $4)}' | sort > got.txt
 sort fleet/expected.txt > want.txt
 diff want.txt got.txt > diff.txt || bad "decisions differ from expected: $(head -5 diff.txt)"
+run "$FW" eligibility --release "$REL" --decisions --json; expect_rc 0
+expect_out '{"device":"ctl-a-00002","eligible":false,"reasons":\["version.out_of_range","version.already_installed"\],"record":'
+
 want_eligible=$(grep -c ' eligible$' fleet/expected.txt)
 run "$FW" eligibility --release "$REL" --json; expect_out "\"eligible\": $want_eligible"
 end
