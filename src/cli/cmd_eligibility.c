@@ -255,7 +255,7 @@ int cmd_eligibility(int argc, char **argv)
 				                                    "devices",
 				                                    (json_int_t)sum.by_reason[i]));
 		json_object_set_new(o, "run", json_integer((json_int_t)sum.run));
-		json_object_set_new(o, "release", json_string(release));
+		json_object_set_new(o, "release", json_string(sum.release));
 		json_object_set_new(o, "devices", json_integer((json_int_t)sum.devices));
 		json_object_set_new(o, "eligible", json_integer((json_int_t)sum.eligible));
 		json_object_set_new(o, "ineligible",
@@ -266,8 +266,8 @@ int cmd_eligibility(int argc, char **argv)
 		json_decref(o);
 		return EXIT_OK;
 	}
-	printf("eligibility run %llu: %llu devices\n", (unsigned long long)sum.run,
-	       (unsigned long long)sum.devices);
+	printf("eligibility run %llu of release %.16s: %llu devices\n", (unsigned long long)sum.run,
+	       sum.release, (unsigned long long)sum.devices);
 	printf("  eligible     %llu\n", (unsigned long long)sum.eligible);
 	printf("  ineligible   %llu (a device may have several reasons)\n",
 	       (unsigned long long)(sum.devices - sum.eligible));

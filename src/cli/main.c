@@ -83,8 +83,14 @@ const char *cli_actor(void)
 	const char *env = getenv("FWTRUST_ACTOR");
 	struct passwd *pw;
 
-	if (env && env[0])
+	if (env && env[0]) {
+		if (strlen(env) > 256 || !fw_text_valid(env)) {
+			fprintf(stderr, "fwtrust: $FWTRUST_ACTOR: at most 256 bytes of UTF-8 text "
+			                "without control characters\n");
+			exit(EXIT_USAGE);
+		}
 		return env;
+	}
 	pw = getpwuid(geteuid());
 	snprintf(buf, sizeof(buf), "user:%s", pw ? pw->pw_name : "unknown");
 	return buf;

@@ -321,7 +321,8 @@ static int cert_new(const unsigned char *der, size_t len, const char *what, stru
 		                 (size_t)(der + len - q));
 		goto out;
 	}
-	/* BER accepted by d2i would give the same certificate two ids */
+	/* BER outside the signed part would give the same certificate two ids
+	 * (OpenSSL keeps the signed part as it came: BER there is not caught) */
 	relen = i2d_X509(c->x, &re);
 	if (relen < 0 || (size_t)relen != len || memcmp(re, der, len) != 0) {
 		rc = fw_diag_set(d, FW_E_FORMAT, "%s: not in canonical DER", what);

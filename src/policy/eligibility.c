@@ -110,8 +110,8 @@ int fw_policy_release_load(struct fw_store *s, const char *ref, struct fw_policy
 			break;
 		snprintf(r->hw[r->nhw++], FW_FIELD_MAX, "%s", json_string_value(h));
 	}
-	r->signer_revoked =
-	    strcmp(json_string_value(json_object_get(doc, "status")), "ok") != 0;
+	v = json_string_value(json_object_get(doc, "status"));
+	r->signer_revoked = v == NULL || strcmp(v, "ok") != 0; /* default-deny */
 	added = json_object_get(doc, "added");
 	r->rec = (uint64_t)json_integer_value(json_object_get(added, "idx"));
 	v = json_string_value(json_object_get(added, "lh"));
@@ -344,7 +344,8 @@ static void put_cohorts(struct buf *b, const char *list)
 }
 
 struct run_ctx {
-	const struct fw_policy_release *r;
+	struct fw_policy_release *r;
+	const char *release_ref;
 	const struct fw_policy_target *t;
 	const char *actor;
 	uint64_t run;
@@ -502,12 +503,17 @@ static json_t *target_json(const struct fw_policy_target *t)
 static int run_prepare(struct fw_store *s, void *arg, json_t *record, struct fw_diag *d)
 {
 	struct run_ctx *c = arg;
-	json_t *by = json_array(), *tj;
+	json_t *by, *tj;
 	size_t i;
 	int rc;
 
 	c->s = s;
 	c->d = d;
+	/* the release (and its signer's state) as of this transaction */
+	rc = fw_policy_release_load(s, c->release_ref, c->r, d);
+	if (rc != FW_OK)
+		return rc;
+	snprintf(c->sum->release, sizeof(c->sum->release), "%s", c->r->id);
 	rc = fw_store_object_scan(s, KIND_RUN, max_run, &c->run, d);
 	if (rc != FW_OK)
 		return rc;
@@ -520,6 +526,7 @@ static int run_prepare(struct fw_store *s, void *arg, json_t *record, struct fw_
 		return c->rc ? c->rc : rc;
 	if (c->progress)
 		c->progress(c->parg, c->sum->devices, c->total);
+	by = json_array();
 	for (i = 0; i < FW_REASON_COUNT; i++)
 		if (c->sum->by_reason[i])
 			json_array_append_new(by, json_pack("{sssI}", "code", reasons[i].code, "devices",
@@ -586,10 +593,12 @@ int fw_policy_eligibility_run(struct fw_store *s, const char *release_ref,
 	if (r == NULL)
 		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
 	rc = fw_policy_target_check(t, d);
-	if (rc == FW_OK)
-		rc = fw_policy_release_load(s, release_ref, r, d);
+	if (rc == FW_OK && (actor == NULL || strlen(actor) > 256 || !fw_text_valid(actor)))
+		rc = fw_diag_set(d, FW_E_ARG, "actor: at most 256 bytes of UTF-8 text without "
+		                              "control characters");
 	if (rc == FW_OK) {
 		c.r = r;
+		c.release_ref = release_ref;
 		c.t = t;
 		c.actor = actor;
 		c.ts_ms = fw_time_ms();
@@ -713,34 +722,42 @@ static int collect_runs(void *arg, const char *id, const char *doc)
 	return 0;
 }
 
-/* the latest recorded decision for (release, device), or NULL */
-static json_t *recorded(struct fw_store *s, const char *release, const char *device)
+/* the latest recorded decision for (release, device): *out, or NULL when
+ * there is none */
+static int recorded(struct fw_store *s, const char *release, const char *device, json_t **out,
+                    struct fw_diag *d)
 {
 	struct runs r = {release, NULL, 0, 0};
-	json_t *out = NULL;
 	size_t i;
+	int rc = fw_store_object_scan(s, KIND_RUN, collect_runs, &r, d);
 
-	if (fw_store_object_scan(s, KIND_RUN, collect_runs, &r, NULL) != FW_OK) {
+	*out = NULL;
+	if (rc != FW_OK) {
 		free(r.v);
-		return NULL;
+		return rc == FW_E_NOMEM ? fw_diag_set(d, rc, "out of memory") : rc;
 	}
-	for (i = r.n; i-- > 0 && out == NULL;) {
+	for (i = r.n; i-- > 0 && *out == NULL;) {
 		uint32_t m = 0;
 		uint64_t idx = 0;
 
-		if (fw_store_decision_get(s, r.v[i], device, &m, &idx, NULL) == FW_OK) {
+		rc = fw_store_decision_get(s, r.v[i], device, &m, &idx, d);
+		if (rc == FW_E_NOT_FOUND)
+			continue;
+		if (rc != FW_OK)
+			break;
+		{
 			json_t *codes = json_array();
 			int k;
 
 			for (k = 0; k < FW_REASON_COUNT; k++)
 				if (m >> k & 1u)
 					json_array_append_new(codes, json_string(reasons[k].code));
-			out = json_pack("{sIsIsbso}", "run", (json_int_t)r.v[i], "idx", (json_int_t)idx,
-			                "eligible", m == 0, "reasons", codes);
+			*out = json_pack("{sIsIsbso}", "run", (json_int_t)r.v[i], "idx", (json_int_t)idx,
+			                 "eligible", m == 0, "reasons", codes);
 		}
 	}
 	free(r.v);
-	return out;
+	return rc == FW_E_NOT_FOUND ? FW_OK : rc;
 }
 
 int fw_policy_decisions(struct fw_store *s, const char *release_ref, uint64_t run,
@@ -846,8 +863,11 @@ int fw_policy_explain(struct fw_store *s, const char *release_ref,
 	json_object_set_new(o, "inputs", fw_registry_device_json(dev, has_c ? &cert : NULL, now));
 	json_object_set_new(o, "reasons", rs);
 	{
-		json_t *rec = recorded(s, r->id, device);
+		json_t *rec = NULL;
 
+		rc = recorded(s, r->id, device, &rec, d);
+		if (rc != FW_OK)
+			goto out;
 		json_object_set_new(o, "recorded", rec ? rec : json_null());
 	}
 done:

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "core/core.h" /* semantic versions and ranges */
+#include "registry/registry.h"
 #include "store/store.h"
 
 /* ---- eligibility (eligibility.c) ---- */
@@ -51,7 +52,7 @@ const char *fw_reason_text(int r);
 #define FW_REASON_LIST_MAX (FW_REASON_COUNT * 32)
 void fw_reason_list(uint32_t reasons, char *out, size_t cap);
 
-#define FW_POLICY_MAX_HW 16
+#define FW_POLICY_MAX_HW FW_RELEASE_MAX_HW
 #define FW_POLICY_MAX_COHORTS 64
 
 /* The release side of a decision, loaded once per run. */
@@ -87,6 +88,7 @@ uint32_t fw_policy_decide(const struct fw_policy_release *r, const struct fw_pol
                           int64_t now, const char **cert_state);
 
 struct fw_eligibility_summary {
+	char release[65];              /* the release's full id */
 	uint64_t run;                  /* run number (1, 2, ...) */
 	uint64_t devices, eligible;
 	uint64_t by_reason[FW_REASON_COUNT];

@@ -440,7 +440,6 @@ int fw_registry_device_lifecycle(struct fw_store *s, const char *id, const char 
 
 struct import {
 	struct fw_store *s;
-	const char *path;           /* as given, for messages */
 	char dir[4096];             /* certificate paths are relative to it */
 	const char *actor;
 	struct fw_cert_anchors *anchors;
@@ -452,11 +451,12 @@ struct import {
 	void *parg;
 };
 
-static int bad(const struct fw_devrow *row, int col, struct fw_diag *d, const char *fmt, ...)
-    FW_PRINTF(4, 5);
+static int bad_rc(const struct fw_devrow *row, int col, int rc, struct fw_diag *d,
+                  const char *fmt, ...) FW_PRINTF(5, 6);
 
-/* "FILE: line 12, column 3 (family): why" */
-static int bad(const struct fw_devrow *row, int col, struct fw_diag *d, const char *fmt, ...)
+/* "line 12, column 3 (family): why" (the caller puts the file in front) */
+static int bad_rc(const struct fw_devrow *row, int col, int rc, struct fw_diag *d,
+                  const char *fmt, ...)
 {
 	char where[128], why[300];
 	va_list ap;
@@ -465,8 +465,10 @@ static int bad(const struct fw_devrow *row, int col, struct fw_diag *d, const ch
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	fw_devrow_where(row, col, where, sizeof(where));
-	return fw_diag_set(d, FW_E_FORMAT, "%s: %s", where, why);
+	return fw_diag_set(d, rc, "%s: %s", where, why);
 }
+
+#define bad(row, col, d, ...) bad_rc(row, col, FW_E_FORMAT, d, __VA_ARGS__)
 
 static int text_field(const struct fw_devrow *row, int col, char *out, size_t cap, int required,
                       struct fw_diag *d)
@@ -525,7 +527,6 @@ static int cohorts_field(const struct fw_devrow *row, char *out, size_t cap, str
 			continue;
 		o += (size_t)snprintf(out + o, cap - o, "%s%s", o ? ";" : "", names[i]);
 	}
-	(void)cap;
 	return FW_OK;
 }
 
@@ -545,26 +546,26 @@ static int cert_field(struct import *im, const struct fw_devrow *row, struct fw_
 		rc = fw_cert_from_pem(v, len, &c, &why);
 	} else {
 		char path[8192];
+		int n = v[0] == '/' ? snprintf(path, sizeof(path), "%s", v)
+		                    : snprintf(path, sizeof(path), "%s/%s", im->dir, v);
 
-		if (v[0] == '/')
-			snprintf(path, sizeof(path), "%s", v);
-		else
-			snprintf(path, sizeof(path), "%s/%s", im->dir, v);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			return bad(row, FW_DEVCOL_CERTIFICATE, d, "the certificate path is too long");
 		rc = fw_file_read(path, FW_MAX_CERT_PEM, &file, &len, &why);
 		if (rc == FW_OK)
 			rc = fw_cert_from_pem((const char *)file, len, &c, &why);
 		free(file);
 	}
-	if (rc != FW_OK)
-		return bad(row, FW_DEVCOL_CERTIFICATE, d, "%s", why.msg);
+	if (rc != FW_OK) /* the file's error (io, too_large, format) as it is */
+		return bad_rc(row, FW_DEVCOL_CERTIFICATE, rc, d, "%s", why.msg);
 	fw_cert_get_info(c, &info);
 	memcpy(im->row.cert, info.sha256, 32);
 	im->row.has_cert = 1;
 	im->row.ident_ok = fw_cert_names(c, im->row.id);
-	rc = fw_store_cert_get(im->s, info.sha256, &cr, NULL);
-	if (rc == FW_OK) {
-		fw_cert_free(c); /* judged before: the facts are cached */
-		return FW_OK;
+	rc = fw_store_cert_get(im->s, info.sha256, &cr, d);
+	if (rc != FW_E_NOT_FOUND) {
+		fw_cert_free(c); /* judged before: the facts are cached (or the store failed) */
+		return rc;
 	}
 	memset(&cr, 0, sizeof(cr));
 	memcpy(cr.sha256, info.sha256, 32);
@@ -585,7 +586,7 @@ static int cert_field(struct import *im, const struct fw_devrow *row, struct fw_
 			snprintf(cr.chain_error, sizeof(cr.chain_error), "%.199s", why.msg);
 		else {
 			fw_cert_free(c);
-			return bad(row, FW_DEVCOL_CERTIFICATE, d, "%s", why.msg);
+			return bad_rc(row, FW_DEVCOL_CERTIFICATE, rc, d, "%s", why.msg);
 		}
 	}
 	rc = fw_store_crl_entry_has(im->s, info.issuer_hash, info.serial, &has, d);
@@ -769,6 +770,7 @@ int fw_registry_device_import(struct fw_store *s, const char *path, const char *
 	struct import_commit ic = {im, NULL};
 	struct fw_evidence_change change = {NULL, import_apply, &ic};
 	char blob[4600], hex[65];
+	uint8_t first[32];
 	const char *slash;
 	uint64_t size = 0;
 	int rc, existed = 1;
@@ -778,7 +780,6 @@ int fw_registry_device_import(struct fw_store *s, const char *path, const char *
 		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
 	memset(st, 0, sizeof(*st));
 	im->s = s;
-	im->path = path;
 	im->actor = actor;
 	im->st = st;
 	im->progress = progress;
@@ -792,15 +793,20 @@ int fw_registry_device_import(struct fw_store *s, const char *path, const char *
 		snprintf(im->dir, sizeof(im->dir), "/");
 
 	/* the bytes imported are the bytes kept: copy first, parse the copy */
-	rc = fw_sha256_file(path, st->file_sha256, &size, d);
+	rc = fw_sha256_file(path, first, &size, d);
 	if (rc != FW_OK)
 		goto out;
-	fw_store_blob_path(s, st->file_sha256, blob, sizeof(blob));
+	fw_store_blob_path(s, first, blob, sizeof(blob));
 	existed = access(blob, F_OK) == 0;
 	rc = fw_store_blob_put_file(s, path, st->file_sha256, &size, d);
 	if (rc != FW_OK)
 		goto out;
-	fw_store_blob_path(s, st->file_sha256, blob, sizeof(blob));
+	if (memcmp(first, st->file_sha256, 32) != 0) {
+		/* which copy existed before is unknown now: remove nothing */
+		rc = fw_diag_set(d, FW_E_IO, "%s: changed while it was being read (nothing was imported)",
+		                 path);
+		goto out;
+	}
 	ic.f = fopen(blob, "rb");
 	if (ic.f == NULL) {
 		rc = fw_diag_set(d, FW_E_IO, "%s: %s", blob, strerror(errno));
@@ -824,8 +830,8 @@ int fw_registry_device_import(struct fw_store *s, const char *path, const char *
 	rc = fw_evidence_commit(s, &change, rec, &st->idx, NULL, d);
 	if (rc == FW_OK)
 		goto out;
-	if (rc == FW_E_FORMAT || rc == FW_E_TOO_LARGE) {
-		/* name the file in front of "line N, column C: ..." */
+	if (d && strncmp(d->msg, "line ", 5) == 0) {
+		/* a row's error: name the file in front of "line N, column C: ..." */
 		char msg[FW_DIAG_LEN];
 
 		snprintf(msg, sizeof(msg), "%s", d ? d->msg : "");

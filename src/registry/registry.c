@@ -401,6 +401,8 @@ int fw_registry_release_add(struct fw_store *s, const char *envelope_path,
 		rc = text_arg("--product", product, d);
 	if (rc == FW_OK)
 		rc = text_arg("--family", family, d);
+	if (target->nhw > FW_RELEASE_MAX_HW)
+		rc = fw_diag_set(d, FW_E_ARG, "--hw-revision: at most %d", FW_RELEASE_MAX_HW);
 	for (i = 0; rc == FW_OK && i < target->nhw; i++) {
 		rc = text_arg("--hw-revision", target->hw[i], d);
 		if (rc == FW_OK)
@@ -573,11 +575,13 @@ static int add_status(struct fw_store *s, json_t *rel)
 {
 	json_t *key = NULL;
 	const char *signer = json_string_value(json_object_get(rel, "signer_key_id"));
-	const char *status = "ok";
+	const char *status = "signed-by-revoked-key", *state;
 
+	/* default-deny: "ok" only for a signer that is known and active */
 	if (signer && get_doc(s, KIND_KEY, signer, &key, NULL) == FW_OK &&
-	    strcmp(json_string_value(json_object_get(key, "state")), "active") != 0)
-		status = "signed-by-revoked-key";
+	    (state = json_string_value(json_object_get(key, "state"))) != NULL &&
+	    strcmp(state, "active") == 0)
+		status = "ok";
 	json_decref(key);
 	json_object_set_new(rel, "id", json_incref(json_object_get(rel, "release_id")));
 	return json_object_set_new(rel, "status", json_string(status));

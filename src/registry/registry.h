@@ -40,6 +40,7 @@ FW_NODISCARD int fw_registry_key_list(struct fw_store *s, json_t **keys, struct 
  * release-signing keys, and the image against the envelope. Both are
  * stored content-addressed; the release and its signing facts are
  * recorded. FW_E_VERIFY (d says why) when libfwv refuses. */
+#define FW_RELEASE_MAX_HW 16
 struct fw_release_target {
 	const char *product, *family;  /* required */
 	const char *from;              /* upgrade range (">=2.0.0 <2.4.1"), NULL: any older version */

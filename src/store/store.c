@@ -29,6 +29,15 @@ static int pass(struct fw_store *s, int rc, struct fw_diag *d)
 	return rc;
 }
 
+/* A scan stops with the callback's value too: then d keeps what the
+ * callback wrote, and only a failure of the store itself is copied. */
+static int pass_scan(struct fw_store *s, int rc, struct fw_diag *d)
+{
+	if (rc != FW_OK && d && s->err.msg[0])
+		*d = s->err;
+	return rc;
+}
+
 int fw_store_open(const char *path, int create, struct fw_store **out, struct fw_diag *d)
 {
 	struct fw_store *s;
@@ -128,7 +137,8 @@ int fw_store_object_get(struct fw_store *s, const char *kind, const char *id, ch
 int fw_store_object_scan(struct fw_store *s, const char *kind, fw_object_fn fn, void *arg,
                          struct fw_diag *d)
 {
-	return pass(s, s->ops->object_scan(s, kind, fn, arg), d);
+	s->err.msg[0] = 0;
+	return pass_scan(s, s->ops->object_scan(s, kind, fn, arg), d);
 }
 
 int fw_store_device_put(struct fw_store *s, const struct fw_device_row *r, int replace,
@@ -145,7 +155,8 @@ int fw_store_device_get(struct fw_store *s, const char *id, struct fw_device_row
 
 int fw_store_device_scan(struct fw_store *s, fw_device_fn fn, void *arg, struct fw_diag *d)
 {
-	return pass(s, s->ops->device_scan(s, fn, arg), d);
+	s->err.msg[0] = 0;
+	return pass_scan(s, s->ops->device_scan(s, fn, arg), d);
 }
 
 int fw_store_device_count(struct fw_store *s, uint64_t *n, struct fw_diag *d)
@@ -167,7 +178,8 @@ int fw_store_cert_get(struct fw_store *s, const uint8_t sha[32], struct fw_cert_
 int fw_store_cert_scan(struct fw_store *s, int only_unverified, fw_cert_fn fn, void *arg,
                        struct fw_diag *d)
 {
-	return pass(s, s->ops->cert_scan(s, only_unverified, fn, arg), d);
+	s->err.msg[0] = 0;
+	return pass_scan(s, s->ops->cert_scan(s, only_unverified, fn, arg), d);
 }
 
 int fw_store_cert_set_chain(struct fw_store *s, const uint8_t sha[32], int ok, int64_t nb,
@@ -209,7 +221,8 @@ int fw_store_decision_get(struct fw_store *s, uint64_t run, const char *device, 
 int fw_store_decision_scan(struct fw_store *s, uint64_t run, fw_decision_fn fn, void *arg,
                            struct fw_diag *d)
 {
-	return pass(s, s->ops->decision_scan(s, run, fn, arg), d);
+	s->err.msg[0] = 0;
+	return pass_scan(s, s->ops->decision_scan(s, run, fn, arg), d);
 }
 
 void fw_store_blob_path(const struct fw_store *s, const uint8_t sha[32], char *out, size_t cap)
