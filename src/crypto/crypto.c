@@ -356,6 +356,31 @@ void fw_sha256(const uint8_t *p, size_t n, uint8_t out[32])
 	EVP_Digest(p, n, out, &len, EVP_sha256(), NULL);
 }
 
+struct fw_sha256_ctx *fw_sha256_begin(void)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+	if (md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		md = NULL;
+	}
+	return (struct fw_sha256_ctx *)md;
+}
+
+void fw_sha256_update(struct fw_sha256_ctx *c, const void *p, size_t n)
+{
+	EVP_DigestUpdate((EVP_MD_CTX *)c, p, n);
+}
+
+int fw_sha256_end(struct fw_sha256_ctx *c, uint8_t out[32])
+{
+	unsigned int len = 32;
+	int ok = c && EVP_DigestFinal_ex((EVP_MD_CTX *)c, out, &len) == 1;
+
+	EVP_MD_CTX_free((EVP_MD_CTX *)c);
+	return ok ? FW_OK : FW_E_CRYPTO;
+}
+
 int fw_sha256_file(const char *path, uint8_t out[32], uint64_t *size, struct fw_diag *d)
 {
 	EVP_MD_CTX *md = NULL;

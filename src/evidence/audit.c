@@ -42,6 +42,8 @@ struct audit {
 	 * id -> record, to compare with the mutable documents; records a
 	 * device row may point at: index -> {type, device, to} */
 	json_t *keys, *releases, *devrecs;
+	struct states *states;          /* row hashes of device imports, loaded once */
+	size_t nstates;
 };
 
 static void finding(struct audit *a, const char *code, uint64_t at, const char *fmt, ...)
@@ -102,12 +104,24 @@ static void replay_registry(struct audit *a, uint64_t idx, const uint8_t *rec, s
 		char key[24];
 
 		snprintf(key, sizeof(key), "%llu", (unsigned long long)idx);
-		json_object_set_new(a->devrecs, key,
-		                    json_pack("{sssOsO}", "type", type, "device",
-		                              json_object_get(j, "device") ? json_object_get(j, "device")
-		                                                           : json_null(),
-		                              "to", json_object_get(j, "to") ? json_object_get(j, "to")
-		                                                             : json_null()));
+		json_t *e = json_pack("{ss}", "type", type);
+		const char *k;
+		int n;
+		const char *fields[] = {"device", "to", "row_sha256", "states_sha256", "states_rows"};
+
+		for (n = 0; n < 5; n++) {
+			k = fields[n];
+			if (json_object_get(j, k))
+				json_object_set(e, k, json_object_get(j, k));
+		}
+		/* an import's done record is kept under the import's index */
+		if (strcmp(type, "device.import.done") == 0) {
+			json_t *ref = json_array_get(json_object_get(j, "refs"), 0);
+
+			snprintf(key, sizeof(key), "done-%lld",
+			         (long long)json_integer_value(json_object_get(ref, "idx")));
+		}
+		json_object_set_new(a->devrecs, key, e);
 	}
 	if (type && strcmp(type, "key.trust") == 0 &&
 	    (id = json_string_value(json_object_get(j, "key_id"))) != NULL)
@@ -196,6 +210,77 @@ static int check_registry(struct audit *a, struct fw_store *s, struct fw_diag *d
 	return FW_OK;
 }
 
+/* The row hashes an import kept (a content-addressed file named by its
+ * device.import.done record), loaded and checked once per import. NULL
+ * when they are missing or altered (reported). */
+struct states {
+	uint64_t rec;
+	const uint8_t *hashes;
+	uint64_t n;
+	int ok;
+};
+
+static const struct states *import_states(struct audit *a, uint64_t rec)
+{
+	struct states *st;
+	char key[32], path[4600];
+	json_t *done;
+	const char *want;
+	uint8_t sha[FW_HASH_LEN], got[FW_HASH_LEN];
+	uint8_t *data = NULL;
+	size_t len = 0, i;
+	json_int_t rows;
+
+	for (i = 0; i < a->nstates; i++)
+		if (a->states[i].rec == rec)
+			return a->states[i].ok ? &a->states[i] : NULL;
+	st = realloc(a->states, (a->nstates + 1) * sizeof(*st));
+	if (st == NULL) {
+		a->oom = 1;
+		return NULL;
+	}
+	a->states = st;
+	st = &a->states[a->nstates++];
+	memset(st, 0, sizeof(*st));
+	st->rec = rec;
+	snprintf(key, sizeof(key), "done-%llu", (unsigned long long)rec);
+	done = json_object_get(a->devrecs, key);
+	want = json_string_value(json_object_get(done, "states_sha256"));
+	rows = json_integer_value(json_object_get(done, "states_rows"));
+	if (want == NULL || fw_hex_decode(want, sha, FW_HASH_LEN) != FW_OK || rows < 0 ||
+	    (uint64_t)rows > SIZE_MAX / 32) {
+		finding(a, "registry.unrecorded", rec,
+		        "device import %llu has no device.import.done record naming its rows",
+		        (unsigned long long)rec);
+		return NULL;
+	}
+	if (rows == 0) { /* it changed nothing: no row may point at it */
+		st->ok = 1;
+		return st;
+	}
+	fw_store_blob_path(a->s, sha, path, sizeof(path));
+	if (fw_file_read(path, (size_t)rows * 32, &data, &len, NULL) != FW_OK ||
+	    len != (size_t)rows * 32) {
+		free(data);
+		finding(a, "registry.missing", rec,
+		        "the rows device import %llu wrote are missing from the store (%s)",
+		        (unsigned long long)rec, path);
+		return NULL;
+	}
+	fw_sha256(data, len, got);
+	if (memcmp(got, sha, FW_HASH_LEN) != 0) {
+		free(data);
+		finding(a, "registry.mismatch", rec,
+		        "the kept rows of device import %llu are not the ones it recorded",
+		        (unsigned long long)rec);
+		return NULL;
+	}
+	st->hashes = data;
+	st->n = (uint64_t)rows;
+	st->ok = 1;
+	return st;
+}
+
 /* Every device row is what a record made it: it points at a device.import,
  * device.lifecycle or cert.revoke record by index and hash, a lifecycle
  * record of that device leaves it in the state the record says, a
@@ -203,9 +288,10 @@ static int check_registry(struct audit *a, struct fw_store *s, struct fw_diag *d
 static int check_device(void *arg, const struct fw_device_row *dev, const struct fw_cert_row *c)
 {
 	struct audit *a = arg;
-	char key[24];
+	char key[24], hex[65];
+	uint8_t h[FW_HASH_LEN];
 	json_t *r;
-	const char *type, *who, *to;
+	const char *type, *who, *to, *rh;
 
 	(void)c;
 	if (a->broken)
@@ -222,13 +308,40 @@ static int check_device(void *arg, const struct fw_device_row *dev, const struct
 	type = json_string_value(json_object_get(r, "type"));
 	who = json_string_value(json_object_get(r, "device"));
 	to = json_string_value(json_object_get(r, "to"));
-	if (strcmp(type, "device.import") != 0 && (who == NULL || strcmp(who, dev->id) != 0))
+	fw_device_row_hash(dev, h);
+	if (strcmp(type, "device.import") == 0) {
+		/* the row as that import wrote it (its kept row hashes) */
+		const struct states *st = import_states(a, dev->rec);
+
+		if (st == NULL)
+			return a->oom ? FW_E_NOMEM : 0; /* reported once, for the import */
+		if (dev->rec_pos == 0 || dev->rec_pos > st->n)
+			finding(a, "registry.unrecorded", 0,
+			        "device %s: import record %llu wrote no row at position %llu", dev->id,
+			        (unsigned long long)dev->rec, (unsigned long long)dev->rec_pos);
+		else if (memcmp(st->hashes + 32 * (dev->rec_pos - 1), h, FW_HASH_LEN) != 0)
+			finding(a, "registry.mismatch", 0,
+			        "device %s differs from the row its import (record %llu) wrote", dev->id,
+			        (unsigned long long)dev->rec);
+		return 0;
+	}
+	if (strcmp(type, "device.import.done") == 0 || who == NULL || strcmp(who, dev->id) != 0) {
 		finding(a, "registry.mismatch", 0, "device %s points at record %llu (%s) of device %s",
 		        dev->id, (unsigned long long)dev->rec, type, who ? who : "?");
-	else if (strcmp(type, "device.lifecycle") == 0 && to && strcmp(to, dev->lifecycle) != 0)
+		return 0;
+	}
+	if (strcmp(type, "device.lifecycle") == 0 && to && strcmp(to, dev->lifecycle) != 0) {
 		finding(a, "registry.mismatch", 0,
 		        "device %s is '%s' in the registry, but its record %llu says '%s'", dev->id,
 		        dev->lifecycle, (unsigned long long)dev->rec, to);
+		return 0;
+	}
+	fw_hex_encode(h, FW_HASH_LEN, hex);
+	rh = json_string_value(json_object_get(r, "row_sha256"));
+	if (rh == NULL || strcmp(rh, hex) != 0)
+		finding(a, "registry.mismatch", 0,
+		        "device %s differs from the row its record %llu (%s) committed to", dev->id,
+		        (unsigned long long)dev->rec, type);
 	return 0;
 }
 
@@ -461,6 +574,20 @@ int fw_evidence_audit(struct fw_store *s, const char *const *held, size_t nheld,
 	rc = check_registry(&a, s, d);
 	if (rc == FW_OK)
 		rc = fw_store_device_scan(s, check_device, &a, d);
+	/* imports no device points at any more are checked too */
+	if (rc == FW_OK && !a.broken) {
+		const char *key;
+		json_t *e;
+		uint64_t idx;
+
+		json_object_foreach(a.devrecs, key, e) {
+			if (strcmp(json_string_value(json_object_get(e, "type")), "device.import") == 0 &&
+			    fw_parse_u64(key, &idx) == FW_OK)
+				(void)import_states(&a, idx);
+		}
+		if (a.oom)
+			rc = fw_diag_set(d, FW_E_NOMEM, "out of memory");
+	}
 	if (rc != FW_OK)
 		goto out;
 
@@ -543,6 +670,9 @@ out:
 	json_decref(a.keys);
 	json_decref(a.releases);
 	json_decref(a.devrecs);
+	for (i = 0; i < a.nstates; i++)
+		free((void *)a.states[i].hashes);
+	free(a.states);
 	return rc;
 }
 

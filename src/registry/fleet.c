@@ -379,6 +379,16 @@ static int lc_prepare(struct fw_store *s, void *arg, json_t *record, struct fw_d
 	json_object_set_new(record, "from", json_string(c->row->lifecycle));
 	json_object_set_new(record, "to", json_string(c->to));
 	json_object_set_new(record, "reason", json_string(c->reason));
+	{
+		struct fw_device_row after = *c->row;
+		uint8_t h[32];
+		char hex[65];
+
+		snprintf(after.lifecycle, sizeof(after.lifecycle), "%s", c->to);
+		fw_device_row_hash(&after, h);
+		fw_hex_encode(h, 32, hex);
+		json_object_set_new(record, "row_sha256", json_string(hex));
+	}
 	return fw_evidence_record_ref(record, c->row->rec, c->row->rec_lh) == FW_OK
 	           ? FW_OK
 	           : fw_diag_set(d, FW_E_NOMEM, "out of memory");
@@ -392,6 +402,7 @@ static int lc_apply(struct fw_store *s, void *arg, uint64_t idx, const uint8_t l
 	snprintf(c->row->lifecycle, sizeof(c->row->lifecycle), "%s", c->to);
 	c->row->rec = idx;
 	memcpy(c->row->rec_lh, lh, 32);
+	c->row->rec_pos = 0;
 	return fw_store_device_put(s, c->row, 1, d);
 }
 
@@ -447,6 +458,9 @@ struct import {
 	uint64_t idx;               /* the device.import record */
 	uint8_t lh[32];
 	struct fw_device_row row, old;
+	uint64_t pos;               /* the current row's position in the file (1, 2, ...) */
+	uint8_t (*states)[32];      /* the row hash of each row written, by position - 1 */
+	size_t nstates;
 	fw_devfile_progress_fn progress;
 	void *parg;
 };
@@ -639,14 +653,55 @@ static int import_lifecycle(struct import *im, const struct fw_devrow *row, stru
 	json_object_set_new(rec, "from", json_string(im->old.lifecycle));
 	json_object_set_new(rec, "to", json_string(im->row.lifecycle));
 	json_object_set_new(rec, "reason", json_string("device import"));
+	{
+		uint8_t h[32];
+		char hex[65];
+
+		fw_device_row_hash(&im->row, h);
+		fw_hex_encode(h, 32, hex);
+		json_object_set_new(rec, "row_sha256", json_string(hex));
+	}
 	rc = fw_evidence_record_ref(rec, im->old.rec, im->old.rec_lh);
 	if (rc == FW_OK)
 		rc = fw_evidence_record_ref(rec, im->idx, im->lh);
 	if (rc == FW_OK)
 		rc = fw_evidence_append(im->s, rec, &im->row.rec, im->row.rec_lh, d);
 	json_decref(rec);
-	if (rc == FW_OK)
+	if (rc == FW_OK) {
 		im->st->lifecycle_changes++;
+		im->row.rec_pos = 0;
+	}
+	return rc;
+}
+
+/* The row as written by this import: its hash (fw_device_row_hash, which
+ * covers the id) at its position in the file. The import keeps them all as
+ * one content-addressed file, 32 bytes per row of the file (zero for a row
+ * that changed nothing), whose SHA-256 its device.import.done record holds. */
+static int states_room(struct import *im, uint64_t n, struct fw_diag *d)
+{
+	if (n > im->nstates) {
+		size_t cap = im->nstates ? 2 * im->nstates : 4096, old = im->nstates;
+		uint8_t (*p)[32];
+
+		while (cap < n)
+			cap *= 2;
+		p = realloc(im->states, cap * 32);
+		if (p == NULL)
+			return fw_diag_set(d, FW_E_NOMEM, "out of memory");
+		memset(p + old, 0, (cap - old) * 32);
+		im->states = p;
+		im->nstates = cap;
+	}
+	return FW_OK;
+}
+
+static int record_state(struct import *im, const struct fw_device_row *r, struct fw_diag *d)
+{
+	int rc = states_room(im, im->pos, d);
+
+	if (rc == FW_OK)
+		fw_device_row_hash(r, im->states[im->pos - 1]);
 	return rc;
 }
 
@@ -659,7 +714,11 @@ static int import_row(void *arg, const struct fw_devrow *row, struct fw_diag *d)
 	int64_t days;
 	int rc;
 
-	memset(r, 0, sizeof(*r));
+	/* every field is set below (a full memset of the row was measurable) */
+	r->has_cert = 0;
+	r->ident_ok = 0;
+	r->rec_pos = 0;
+	im->pos++;
 	if (!fw_device_id_valid(row->f[FW_DEVCOL_DEVICE_ID]))
 		return bad(row, FW_DEVCOL_DEVICE_ID, d,
 		           "'%.64s' is not a device id (1 to 128 of A-Z a-z 0-9 . _ : -)",
@@ -697,12 +756,16 @@ static int import_row(void *arg, const struct fw_devrow *row, struct fw_diag *d)
 	}
 	r->rec = im->idx;
 	memcpy(r->rec_lh, im->lh, 32);
+	r->rec_pos = im->pos;
 
 	/* new devices are the common case: try the insert first */
 	if (r->lifecycle[0]) {
 		rc = fw_store_device_put(im->s, r, 0, d);
 		if (rc == FW_OK) {
 			im->st->created++;
+			rc = record_state(im, r, d);
+			if (rc != FW_OK)
+				return rc;
 			goto done;
 		}
 		if (rc != FW_E_CONFLICT)
@@ -735,7 +798,9 @@ static int import_row(void *arg, const struct fw_devrow *row, struct fw_diag *d)
 		if (rc != FW_OK)
 			return rc;
 	}
-	rc = fw_store_device_put(im->s, r, 1, d);
+	rc = record_state(im, r, d);
+	if (rc == FW_OK)
+		rc = fw_store_device_put(im->s, r, 1, d);
 	if (rc != FW_OK)
 		return rc;
 	im->st->updated++;
@@ -747,19 +812,61 @@ done:
 struct import_commit {
 	struct import *im;
 	FILE *f;
+	int states_new;          /* the row-hash file was written by this import */
+	uint8_t states_sha[32];
 };
 
 static int import_apply(struct fw_store *s, void *arg, uint64_t idx, const uint8_t lh[32],
                         struct fw_diag *d)
 {
 	struct import_commit *ic = arg;
+	struct import *im = ic->im;
+	struct fw_import_stats *st = im->st;
 	uint64_t rows = 0;
+	uint8_t digest[32];
+	char hex[65], blob[4600];
+	json_t *done;
+	int rc;
 
-	(void)s;
-	ic->im->idx = idx;
-	memcpy(ic->im->lh, lh, 32);
-	return fw_devfile_parse(ic->f, 0, import_row, ic->im, ic->im->progress, ic->im->parg,
-	                        &rows, d);
+	im->idx = idx;
+	memcpy(im->lh, lh, 32);
+	rc = fw_devfile_parse(ic->f, 0, import_row, im, im->progress, im->parg, &rows, d);
+	if (rc != FW_OK)
+		return rc;
+	/* the rows it wrote, kept beside the store (nothing when none was) */
+	if (im->states == NULL) {
+		memset(digest, 0, 32);
+	} else {
+		rc = states_room(im, im->pos, d); /* unchanged rows at the end: zeros */
+		if (rc != FW_OK)
+			return rc;
+		fw_sha256((const uint8_t *)im->states, (size_t)im->pos * 32, digest);
+		fw_store_blob_path(s, digest, blob, sizeof(blob));
+		ic->states_new = access(blob, F_OK) != 0;
+		rc = fw_store_blob_put(s, (const uint8_t *)im->states, (size_t)im->pos * 32, digest, d);
+		if (rc != FW_OK)
+			return rc;
+		memcpy(ic->states_sha, digest, 32);
+	}
+	/* what the import did, and the kept row hashes */
+	fw_hex_encode(digest, 32, hex);
+	done = fw_evidence_record_new("device.import.done", im->actor);
+	if (done == NULL)
+		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
+	json_object_set_new(done, "rows", json_integer((json_int_t)st->rows));
+	json_object_set_new(done, "created", json_integer((json_int_t)st->created));
+	json_object_set_new(done, "updated", json_integer((json_int_t)st->updated));
+	json_object_set_new(done, "unchanged", json_integer((json_int_t)st->unchanged));
+	json_object_set_new(done, "lifecycle_changes",
+	                    json_integer((json_int_t)st->lifecycle_changes));
+	json_object_set_new(done, "certs_new", json_integer((json_int_t)st->certs_new));
+	json_object_set_new(done, "states_sha256", json_string(hex));
+	json_object_set_new(done, "states_rows", json_integer((json_int_t)(im->states ? im->pos : 0)));
+	rc = fw_evidence_record_ref(done, idx, lh) == FW_OK
+	         ? fw_evidence_append(s, done, NULL, NULL, d)
+	         : fw_diag_set(d, FW_E_NOMEM, "out of memory");
+	json_decref(done);
+	return rc;
 }
 
 int fw_registry_device_import(struct fw_store *s, const char *path, const char *actor,
@@ -767,7 +874,7 @@ int fw_registry_device_import(struct fw_store *s, const char *path, const char *
                               struct fw_import_stats *st, struct fw_diag *d)
 {
 	struct import *im = calloc(1, sizeof(*im));
-	struct import_commit ic = {im, NULL};
+	struct import_commit ic = {im, NULL, 0, {0}};
 	struct fw_evidence_change change = {NULL, import_apply, &ic};
 	char blob[4600], hex[65];
 	uint8_t first[32];
@@ -837,6 +944,12 @@ int fw_registry_device_import(struct fw_store *s, const char *path, const char *
 		snprintf(msg, sizeof(msg), "%s", d ? d->msg : "");
 		fw_diag_set(d, rc, "%s: %s (nothing was imported)", path, msg);
 	}
+	if (ic.states_new) {
+		char sblob[4600];
+
+		fw_store_blob_path(s, ic.states_sha, sblob, sizeof(sblob));
+		unlink(sblob);
+	}
 drop:
 	if (!existed)
 		unlink(blob); /* a failed import leaves no copy behind */
@@ -845,6 +958,7 @@ out:
 		fclose(ic.f);
 	json_decref(rec);
 	fw_cert_anchors_free(im->anchors);
+	free(im->states);
 	free(im);
 	return rc;
 }

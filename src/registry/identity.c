@@ -344,10 +344,21 @@ static int crl_apply(struct fw_store *s, void *arg, uint64_t idx, const uint8_t 
                      struct fw_diag *d)
 {
 	struct crl_import *c = arg;
-	char serial[FW_SERIAL_HEX_MAX];
+	char serial[FW_SERIAL_HEX_MAX], *prev = NULL;
 	size_t i;
 	int rc;
 
+	/* again inside the transaction: another import may have come first */
+	if (fw_store_object_get(s, KIND_CRL, c->issuer_hex, &prev, NULL) == FW_OK) {
+		json_t *p = json_loads(prev, 0, NULL);
+		json_int_t t = json_integer_value(json_object_get(p, "this_update"));
+
+		json_decref(p);
+		free(prev);
+		if ((int64_t)t >= c->info.this_update)
+			return fw_diag_set(d, FW_E_CONFLICT,
+			                   "not newer than the CRL of %s imported before", c->info.issuer);
+	}
 	for (i = 0; i < c->info.revoked; i++) {
 		uint64_t n = 0;
 
@@ -474,6 +485,13 @@ static int revoke_prepare(struct fw_store *s, void *arg, json_t *record, struct 
 	json_object_set_new(record, "cert_sha256", json_string(hex));
 	json_object_set_new(record, "serial", json_string(r->cert.serial));
 	json_object_set_new(record, "reason", json_string(r->reason));
+	{
+		uint8_t h[32];
+
+		fw_device_row_hash(r->row, h);
+		fw_hex_encode(h, 32, hex);
+		json_object_set_new(record, "row_sha256", json_string(hex));
+	}
 	return fw_evidence_record_ref(record, r->row->rec, r->row->rec_lh) == FW_OK
 	           ? FW_OK
 	           : fw_diag_set(d, FW_E_NOMEM, "out of memory");
@@ -489,6 +507,7 @@ static int revoke_apply(struct fw_store *s, void *arg, uint64_t idx, const uint8
 		return rc;
 	r->row->rec = idx;
 	memcpy(r->row->rec_lh, lh, 32);
+	r->row->rec_pos = 0;
 	return fw_store_device_put(s, r->row, 1, d);
 }
 

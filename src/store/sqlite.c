@@ -89,6 +89,9 @@ static const char *const migrations[] = {
     "  BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;"
     "CREATE TRIGGER crl_entries_no_delete BEFORE DELETE ON crl_entries"
     "  BEGIN SELECT RAISE(ABORT, 'revocations are permanent'); END;",
+    /* 3: a row written by a device import knows its position in the file
+     * (its entry in the import's kept row hashes) */
+    "ALTER TABLE devices ADD COLUMN rec_pos INTEGER NOT NULL DEFAULT 0;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -624,7 +627,10 @@ static void copy_hash(uint8_t dst[32], sqlite3_stmt *st, int col)
 
 #define DEVICE_COLS                                                                          \
 	"d.id, d.product, d.family, d.hw_revision, d.fw_version, d.cohorts, d.support_until, " \
-	"d.lifecycle, d.cert, d.ident_ok, d.rec, d.rec_lh"
+	"d.lifecycle, d.cert, d.ident_ok, d.rec, d.rec_lh, d.rec_pos"
+#define DEVICE_INS                                                                         \
+	"id, product, family, hw_revision, fw_version, cohorts, support_until, lifecycle, cert, " \
+	"ident_ok, rec, rec_lh, rec_pos"
 #define CERT_COLS                                                                            \
 	"c.sha256, c.issuer_hash, c.serial, c.not_before, c.not_after, c.chain_ok, "          \
 	"c.chain_error, c.revoked, c.der"
@@ -644,6 +650,7 @@ static void read_device(sqlite3_stmt *st, struct fw_device_row *r)
 	r->ident_ok = sqlite3_column_int(st, 9);
 	r->rec = (uint64_t)sqlite3_column_int64(st, 10);
 	copy_hash(r->rec_lh, st, 11);
+	r->rec_pos = (uint64_t)sqlite3_column_int64(st, 12);
 }
 
 /* the certificate columns starting at col; 0 when they are NULL (no row) */
@@ -671,14 +678,14 @@ static int sq_device_put(struct fw_store *s, const struct fw_device_row *r, int 
 	int rc;
 
 	rc = stmt(s, st,
-	          replace ? "INSERT INTO devices VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+	          replace ? "INSERT INTO devices (" DEVICE_INS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
 	                    "ON CONFLICT (id) DO UPDATE SET product = excluded.product, "
 	                    "family = excluded.family, hw_revision = excluded.hw_revision, "
 	                    "fw_version = excluded.fw_version, cohorts = excluded.cohorts, "
 	                    "support_until = excluded.support_until, lifecycle = excluded.lifecycle, "
 	                    "cert = excluded.cert, ident_ok = excluded.ident_ok, rec = excluded.rec, "
-	                    "rec_lh = excluded.rec_lh"
-	                  : "INSERT INTO devices VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+	                    "rec_lh = excluded.rec_lh, rec_pos = excluded.rec_pos"
+	                  : "INSERT INTO devices (" DEVICE_INS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	          "writing a device");
 	if (rc != FW_OK)
 		return rc;
@@ -697,6 +704,7 @@ static int sq_device_put(struct fw_store *s, const struct fw_device_row *r, int 
 	sqlite3_bind_int(*st, 10, r->ident_ok);
 	sqlite3_bind_int64(*st, 11, (sqlite3_int64)r->rec);
 	sqlite3_bind_blob(*st, 12, r->rec_lh, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(*st, 13, (sqlite3_int64)r->rec_pos);
 	rc = sqlite3_step(*st);
 	sqlite3_reset(*st);
 	if (rc == SQLITE_DONE)
@@ -725,7 +733,7 @@ static int sq_device_get(struct fw_store *s, const char *id, struct fw_device_ro
 		int got;
 
 		read_device(*st, r);
-		got = read_cert(*st, 12, c ? c : &tmp);
+		got = read_cert(*st, 13, c ? c : &tmp);
 		if (c)
 			c->der = NULL, c->der_len = 0; /* not valid after the reset */
 		if (has_c)
@@ -758,7 +766,7 @@ static int sq_device_scan(struct fw_store *s, fw_device_fn fn, void *arg)
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		read_device(st, r);
-		stop = fn(arg, r, read_cert(st, 12, &c) ? &c : NULL);
+		stop = fn(arg, r, read_cert(st, 13, &c) ? &c : NULL);
 		if (stop)
 			break;
 	}

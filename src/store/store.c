@@ -225,6 +225,45 @@ int fw_store_decision_scan(struct fw_store *s, uint64_t run, fw_decision_fn fn, 
 	return pass_scan(s, s->ops->decision_scan(s, run, fn, arg), d);
 }
 
+void fw_device_row_hash(const struct fw_device_row *r, uint8_t out[32])
+{
+	const char *f[8] = {r->id,        r->product,  r->family,        r->hw_revision,
+	                    r->fw_version, r->cohorts, r->support_until, r->lifecycle};
+	char buf[18 + 9 * FW_FIELD_MAX + 80], hex[65] = "";
+	size_t i, n = 0;
+	unsigned int len = 32;
+
+	if (r->has_cert)
+		fw_hex_encode(r->cert, 32, hex);
+	memcpy(buf, "fwtrust-device/v1\n", 18);
+	n = 18;
+	for (i = 0; i < 8; i++) {
+		size_t k = strnlen(f[i], FW_FIELD_MAX - 1);
+
+		memcpy(buf + n, f[i], k);
+		n += k;
+		buf[n++] = '\n';
+	}
+	memcpy(buf + n, hex, strlen(hex));
+	n += strlen(hex);
+	memcpy(buf + n, r->ident_ok ? "\n1\n" : "\n0\n", 3);
+	n += 3;
+	/* a million rows are hashed per import: one context per thread, one
+	 * fetch of the algorithm (EVP_Digest takes locks and allocates per call) */
+	{
+		static _Thread_local EVP_MD_CTX *ctx;
+		static _Thread_local EVP_MD *md;
+
+		if (md == NULL)
+			md = EVP_MD_fetch(NULL, "SHA256", NULL);
+		if (ctx == NULL)
+			ctx = EVP_MD_CTX_new();
+		if (md == NULL || ctx == NULL || EVP_DigestInit_ex2(ctx, md, NULL) != 1 ||
+		    EVP_DigestUpdate(ctx, buf, n) != 1 || EVP_DigestFinal_ex(ctx, out, &len) != 1)
+			memset(out, 0, 32); /* no digest: matches nothing a record holds */
+	}
+}
+
 void fw_store_blob_path(const struct fw_store *s, const uint8_t sha[32], char *out, size_t cap)
 {
 	char hex[65];

@@ -54,7 +54,14 @@ struct fw_device_row {
 	int ident_ok;                    /* the certificate names this device */
 	uint64_t rec;                    /* evidence record that last changed the row */
 	uint8_t rec_lh[32];
+	uint64_t rec_pos;                /* when rec is a device import: the row's position
+	                                    in its file (1, 2, ...), else 0 */
 };
+/* The digest of a row's content (not rec): SHA-256 of "fwtrust-device/v1\n"
+ * then id, product, family, hw_revision, fw_version, cohorts,
+ * support_until, lifecycle, the certificate's SHA-256 in hex ("" without),
+ * and ident_ok ("0"/"1"), each followed by "\n". Records commit to it. */
+void fw_device_row_hash(const struct fw_device_row *r, uint8_t out[32]);
 /* A certificate's facts, judged once when it is stored (chain) and kept
  * current by CRL imports and revocations; time is judged at decision time
  * against the window. */

@@ -217,7 +217,7 @@ static void t_lifecycle_changes_recorded(void)
 		CHECK_EQ(sqlite3_exec(db,
 		                      "INSERT INTO devices SELECT 'dev-forged', product, family, "
 		                      "hw_revision, fw_version, cohorts, support_until, 'active', cert, "
-		                      "ident_ok, 0, rec_lh FROM devices WHERE id = 'dev-1'",
+		                      "ident_ok, 0, rec_lh, 0 FROM devices WHERE id = 'dev-1'",
 		                      NULL, NULL, NULL),
 		         SQLITE_OK);
 		sqlite3_close(db);
@@ -225,6 +225,56 @@ static void t_lifecycle_changes_recorded(void)
 		CHECK_EQ(audit_findings(s, "registry.unrecorded"), 1);
 		fw_store_close(s);
 	}
+}
+
+/* Rows as an import wrote them are committed to by its records: a row
+ * edited behind fwtrust's back, or a kept device state, is found. */
+static void t_import_rows_audited(void)
+{
+	struct fw_store *s = fresh_store();
+	struct fw_import_stats st;
+	struct fw_diag d = {{0}};
+	sqlite3 *db = NULL;
+	uint8_t *rec = NULL, lh[32];
+	size_t len = 0;
+
+	put(tmp("q.csv"), HEADER "q-1,p,f,A,1.0.0,,2030-01-01,quarantined,\n"
+	                         "q-2,p,f,A,1.0.0,eu,2030-01-01,active,\n");
+	CHECK_EQ(import(s, tmp("q.csv"), &st, &d), FW_OK);
+	/* the import's two records: the file, then what it did */
+	CHECK_EQ(fw_evidence_get(s, st.idx + 1, &rec, &len, lh, &d), FW_OK);
+	CHECK(strstr((char *)rec, "\"type\":\"device.import.done\"") != NULL);
+	CHECK(strstr((char *)rec, "\"created\":2") != NULL);
+	CHECK(strstr((char *)rec, "\"states_sha256\":\"") != NULL);
+	CHECK(strstr((char *)rec, "\"states_rows\":2") != NULL);
+	free(rec);
+	CHECK_EQ(audit_findings(s, NULL), 0);
+	fw_store_close(s);
+
+	/* a quarantined device made active in the database */
+	CHECK_EQ(sqlite3_open(tmp("fleet.db"), &db), SQLITE_OK);
+	CHECK_EQ(sqlite3_exec(db, "UPDATE devices SET lifecycle = 'active' WHERE id = 'q-1'", NULL,
+	                      NULL, NULL),
+	         SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_EQ(fw_store_open(tmp("fleet.db"), 0, &s, &d), FW_OK);
+	CHECK_EQ(audit_findings(s, "registry.mismatch"), 1);
+	fw_store_close(s);
+	/* the kept row hashes are a file named by their SHA-256: changed, they
+	 * no longer match their record (and every row of the import is unproven) */
+	{
+		char cmd[2000];
+
+		snprintf(cmd, sizeof(cmd),
+		         "f=$(find '%s.objects/sha256' -type f -size 64c) && chmod u+w \"$f\" && "
+		         "printf 'x' | dd of=\"$f\" bs=1 seek=40 conv=notrunc status=none",
+		         tmp("fleet.db"));
+		CHECK_EQ(system(cmd), 0);
+	}
+	CHECK_EQ(fw_store_open(tmp("fleet.db"), 0, &s, &d), FW_OK);
+	CHECK_EQ(audit_findings(s, "registry.mismatch"), 1);
+	CHECK(audit_findings(s, NULL) >= 1);
+	fw_store_close(s);
 }
 
 /* One bad row anywhere: nothing of the file is applied, and the message
@@ -559,6 +609,7 @@ static const struct harness_test tests[] = {
     {"lifecycle_changes_recorded", t_lifecycle_changes_recorded},
     {"import_bad_row_imports_nothing", t_import_bad_row_imports_nothing},
     {"import_upsert", t_import_upsert},
+    {"import_rows_audited", t_import_rows_audited},
     {"dates", t_dates},
     {"certificate_states", t_certificate_states},
     {"filters", t_filters},
