@@ -113,9 +113,9 @@ static sqlite3 *sq_open(const char *path)
 
 	if (sqlite3_open(path, &db) != SQLITE_OK)
 		die(path, "cannot open");
+	sq(db, "PRAGMA page_size = 16384"); /* as the store does (before WAL) */
 	sq(db, "PRAGMA journal_mode = WAL");
 	sq(db, "PRAGMA synchronous = FULL");
-	sq(db, "PRAGMA cache_size = -262144"); /* as the store does */
 	return db;
 }
 

@@ -87,6 +87,22 @@ static int collect_cp(void *arg, uint64_t size, const uint8_t root[32], const ch
 	return 0;
 }
 
+/* The records a device row may point at (exact types: other device.*
+ * records, such as update reports, are many and are not parsed here). */
+static int fleet_record(const uint8_t *rec, size_t len)
+{
+	static const char *const types[] = {"\"type\":\"device.import\"",
+	                                    "\"type\":\"device.import.done\"",
+	                                    "\"type\":\"device.lifecycle\"",
+	                                    "\"type\":\"cert.revoke\""};
+	size_t i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (memmem(rec, len, types[i], strlen(types[i])) != NULL)
+			return 1;
+	return 0;
+}
+
 /* Replay what registry records say, so the documents can be checked. */
 static void replay_registry(struct audit *a, uint64_t idx, const uint8_t *rec, size_t len)
 {
@@ -95,12 +111,12 @@ static void replay_registry(struct audit *a, uint64_t idx, const uint8_t *rec, s
 
 	if (memmem(rec, len, "\"type\":\"key.", 12) == NULL &&
 	    memmem(rec, len, "\"type\":\"release.add\"", 20) == NULL &&
-	    memmem(rec, len, "\"type\":\"device.", 15) == NULL &&
-	    memmem(rec, len, "\"type\":\"cert.revoke\"", 20) == NULL)
+	    !fleet_record(rec, len))
 		return;
 	j = json_loadb((const char *)rec, len, 0, NULL);
 	type = json_string_value(json_object_get(j, "type"));
-	if (type && (strncmp(type, "device.", 7) == 0 || strcmp(type, "cert.revoke") == 0)) {
+	if (type && fleet_record(rec, len) &&
+	    (strncmp(type, "device.", 7) == 0 || strcmp(type, "cert.revoke") == 0)) {
 		char key[24];
 
 		snprintf(key, sizeof(key), "%llu", (unsigned long long)idx);
