@@ -23,7 +23,10 @@
  *                leaf hashes (read back from fwtrust's store beforehand)
  *                and of the same decision rows, in one transaction
  *    Target of the issue (reported, not enforced): under 10 s for
- *    1,000,000 devices; import at least 0.5x the baseline rate.
+ *    1,000,000 devices; import at least 0.5x the baseline rate (the
+ *    imports take turns three times; the median ratio counts). Before each
+ *    eligibility run the files of earlier steps are synced, so neither run
+ *    pays for the writeback of another's data.
  * 3. Device certificates: C (default 100,000) device certificates made by
  *    one test CA, imported with chain verification (the CSV holds them as
  *    inline PEM): certificates per second, beside plain OpenSSL
@@ -61,7 +64,16 @@
 #define HEADER \
 	"device_id,product,family,hw_revision,fw_version,cohorts,support_until,lifecycle,certificate\n"
 
+#define IMPORT_ROUNDS 3
+
 static char dir[4096];
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
 
 static double now(void)
 {
@@ -321,30 +333,67 @@ static void fleet_bench(long n)
 	struct fw_import_stats st;
 	struct fw_eligibility_summary sum;
 	struct rows r;
-	char rel[65];
-	double tb, tf, te, teb;
+	char rel[65], name[32], logname[32];
+	double tb, tf, te, teb, tbs[IMPORT_ROUNDS], tfs[IMPORT_ROUNDS], ratios[IMPORT_ROUNDS];
 	uint64_t run = 0;
 	long i;
+	int round;
 
 	printf("fleet of %ld devices, WAL + synchronous=FULL, SQLite %s\n", n, sqlite3_libversion());
 	write_fleet(in_dir("fleet.csv"), n);
-	/* each import once, the baseline first; a second pair for the spread */
-	tb = import_baseline(in_dir("fleet.csv"), n);
-	if (fw_store_open(in_dir("fleet.db"), 1, &s, &d) != FW_OK ||
-	    fw_evidence_setup(s, "bench.fwtrust.example/fleet", in_dir("log"), &d) != FW_OK)
-		die("store", d.msg);
-	tf = now();
-	if (fw_registry_device_import(s, in_dir("fleet.csv"), "bench", NULL, NULL, &st, &d) != FW_OK)
-		die("import", d.msg);
-	tf = now() - tf;
-	if (st.rows != (uint64_t)n)
-		die("import", "row count");
-	printf("import (one transaction)                  seconds   devices/s   ratio\n");
+	/* the imports take turns, baseline first, IMPORT_ROUNDS times; the
+	 * verdict is the median of the rounds' ratios. The last store stays
+	 * for the eligibility run. */
+	for (round = 0; round < IMPORT_ROUNDS; round++) {
+		unlink(in_dir("baseline-import.db"));
+		unlink(in_dir("baseline-import.db-wal"));
+		unlink(in_dir("baseline-import.db-shm"));
+		tbs[round] = import_baseline(in_dir("fleet.csv"), n);
+		if (s) {
+			fw_store_close(s);
+			s = NULL;
+		}
+		snprintf(name, sizeof(name), "fleet-%d.db", round);
+		snprintf(logname, sizeof(logname), "log-%d", round);
+		if (fw_store_open(in_dir(name), 1, &s, &d) != FW_OK ||
+		    fw_evidence_setup(s, "bench.fwtrust.example/fleet", in_dir(logname), &d) != FW_OK)
+			die("store", d.msg);
+		tf = now();
+		if (fw_registry_device_import(s, in_dir("fleet.csv"), "bench", NULL, NULL, &st, &d) !=
+		    FW_OK)
+			die("import", d.msg);
+		tfs[round] = now() - tf;
+		if (st.rows != (uint64_t)n)
+			die("import", "row count");
+		ratios[round] = tbs[round] / tfs[round];
+	}
+	qsort(ratios, IMPORT_ROUNDS, sizeof(double), cmp_double);
+	qsort(tbs, IMPORT_ROUNDS, sizeof(double), cmp_double);
+	qsort(tfs, IMPORT_ROUNDS, sizeof(double), cmp_double);
+	tb = tbs[IMPORT_ROUNDS / 2];
+	tf = tfs[IMPORT_ROUNDS / 2];
+	printf("import (one transaction, %d rounds)       median s   devices/s   ratio\n",
+	       IMPORT_ROUNDS);
 	printf("  plain SQLite INSERT (baseline)         %8.2f  %10.0f   1.00x\n", tb, n / tb);
 	printf("  fwtrust device import                  %8.2f  %10.0f   %.2fx   target >= 0.50x: %s\n",
-	       tf, n / tf, tb / tf, tb / tf >= 0.5 ? "met" : "not met");
+	       tf, n / tf, ratios[IMPORT_ROUNDS / 2],
+	       ratios[IMPORT_ROUNDS / 2] >= 0.5 ? "met" : "not met");
+	printf("  (ratio per round, sorted: %.2f %.2f %.2f)\n", ratios[0], ratios[1], ratios[2]);
 
+	/* the other rounds' files go, and what is written is on disk: the
+	 * eligibility run does not pay for the imports' writeback */
+	for (round = 0; round < IMPORT_ROUNDS - 1; round++) {
+		const char *sfx[] = {"", "-wal", "-shm"};
+		int k;
+
+		for (k = 0; k < 3; k++) {
+			snprintf(logname, sizeof(logname), "fleet-%d.db%s", round, sfx[k]);
+			unlink(in_dir(logname));
+		}
+	}
+	unlink(in_dir("baseline-import.db"));
 	add_release(s, rel);
+	sync();
 	te = now();
 	if (fw_policy_eligibility_run(s, rel, NULL, "bench", NULL, NULL, &sum, &d) != FW_OK)
 		die("eligibility", d.msg);
@@ -367,7 +416,8 @@ static void fleet_bench(long n)
 		if (fw_evidence_get(s, r.rec[i], &r.bytes[i], &r.len[i], r.lh[i], &d) != FW_OK)
 			die("records", d.msg);
 	fw_store_close(s);
-	teb = elig_baseline(in_dir("fleet.db"), &r);
+	sync();
+	teb = elig_baseline(in_dir(name), &r);
 	printf("eligibility run (one transaction)         seconds   devices/s   ratio\n");
 	printf("  plain SQLite, the same rows (baseline) %8.2f  %10.0f   1.00x\n", teb, n / teb);
 	printf("  fwtrust eligibility                    %8.2f  %10.0f   %.2fx   target < 10 s for 1,000,000: %s\n",

@@ -499,20 +499,13 @@ static int text_field(const struct fw_devrow *row, int col, char *out, size_t ca
 	return FW_OK;
 }
 
-static int cohort_cmp(const void *a, const void *b)
-{
-	const char *const *x = a, *const *y = b;
-
-	return strcmp(*x, *y);
-}
-
 /* "b;a;b" -> "a;b": names of [A-Za-z0-9._-], sorted, duplicates dropped */
 static int cohorts_field(const struct fw_devrow *row, char *out, size_t cap, struct fw_diag *d)
 {
-	char buf[FW_FIELD_MAX], *names[FW_FIELD_MAX / 2], *p;
-	size_t n = 0, i, len = row->len[FW_DEVCOL_COHORTS], o = 0;
+	char buf[FW_FIELD_MAX], *names[FW_FIELD_MAX / 2], *p, *t;
+	size_t n = 0, i, j, len = row->len[FW_DEVCOL_COHORTS], o = 0, k;
 
-	if (len >= sizeof(buf))
+	if (len >= sizeof(buf) || len >= cap)
 		return bad(row, FW_DEVCOL_COHORTS, d, "longer than %zu bytes", sizeof(buf) - 1);
 	memcpy(buf, row->f[FW_DEVCOL_COHORTS], len + 1);
 	out[0] = 0;
@@ -535,12 +528,24 @@ static int cohorts_field(const struct fw_devrow *row, char *out, size_t cap, str
 			break;
 		p = e + 1;
 	}
-	qsort(names, n, sizeof(names[0]), cohort_cmp);
+	/* insertion sort: a device is in a handful of cohorts */
+	for (i = 1; i < n; i++) {
+		t = names[i];
+		for (j = i; j > 0 && strcmp(names[j - 1], t) > 0; j--)
+			names[j] = names[j - 1];
+		names[j] = t;
+	}
+	/* joined again, duplicates dropped; never longer than the input */
 	for (i = 0; i < n; i++) {
 		if (i && strcmp(names[i], names[i - 1]) == 0)
 			continue;
-		o += (size_t)snprintf(out + o, cap - o, "%s%s", o ? ";" : "", names[i]);
+		if (o)
+			out[o++] = ';';
+		k = strlen(names[i]);
+		memcpy(out + o, names[i], k);
+		o += k;
 	}
+	out[o] = 0;
 	return FW_OK;
 }
 
@@ -748,7 +753,7 @@ static int import_row(void *arg, const struct fw_devrow *row, struct fw_diag *d)
 		           "'%.32s' is not a lifecycle state (manufactured, provisioned, active, "
 		           "quarantined, end_of_support, decommissioned)",
 		           row->f[FW_DEVCOL_LIFECYCLE]);
-	snprintf(r->lifecycle, sizeof(r->lifecycle), "%s", row->f[FW_DEVCOL_LIFECYCLE]);
+	memcpy(r->lifecycle, row->f[FW_DEVCOL_LIFECYCLE], row->len[FW_DEVCOL_LIFECYCLE] + 1);
 	if (row->len[FW_DEVCOL_CERTIFICATE]) {
 		rc = cert_field(im, row, d);
 		if (rc != FW_OK)
@@ -824,7 +829,7 @@ static int import_apply(struct fw_store *s, void *arg, uint64_t idx, const uint8
 	struct fw_import_stats *st = im->st;
 	uint64_t rows = 0;
 	uint8_t digest[32];
-	char hex[65], blob[4600];
+	char hex[65];
 	json_t *done;
 	int rc;
 
@@ -840,12 +845,10 @@ static int import_apply(struct fw_store *s, void *arg, uint64_t idx, const uint8
 		rc = states_room(im, im->pos, d); /* unchanged rows at the end: zeros */
 		if (rc != FW_OK)
 			return rc;
-		fw_sha256((const uint8_t *)im->states, (size_t)im->pos * 32, digest);
-		fw_store_blob_path(s, digest, blob, sizeof(blob));
-		ic->states_new = access(blob, F_OK) != 0;
 		rc = fw_store_blob_put(s, (const uint8_t *)im->states, (size_t)im->pos * 32, digest, d);
 		if (rc != FW_OK)
 			return rc;
+		ic->states_new = fw_store_blob_created(s);
 		memcpy(ic->states_sha, digest, 32);
 	}
 	/* what the import did, and the kept row hashes */
@@ -877,7 +880,6 @@ int fw_registry_device_import(struct fw_store *s, const char *path, const char *
 	struct import_commit ic = {im, NULL, 0, {0}};
 	struct fw_evidence_change change = {NULL, import_apply, &ic};
 	char blob[4600], hex[65];
-	uint8_t first[32];
 	const char *slash;
 	uint64_t size = 0;
 	int rc, existed = 1;
@@ -900,20 +902,11 @@ int fw_registry_device_import(struct fw_store *s, const char *path, const char *
 		snprintf(im->dir, sizeof(im->dir), "/");
 
 	/* the bytes imported are the bytes kept: copy first, parse the copy */
-	rc = fw_sha256_file(path, first, &size, d);
-	if (rc != FW_OK)
-		goto out;
-	fw_store_blob_path(s, first, blob, sizeof(blob));
-	existed = access(blob, F_OK) == 0;
 	rc = fw_store_blob_put_file(s, path, st->file_sha256, &size, d);
 	if (rc != FW_OK)
 		goto out;
-	if (memcmp(first, st->file_sha256, 32) != 0) {
-		/* which copy existed before is unknown now: remove nothing */
-		rc = fw_diag_set(d, FW_E_IO, "%s: changed while it was being read (nothing was imported)",
-		                 path);
-		goto out;
-	}
+	existed = !fw_store_blob_created(s);
+	fw_store_blob_path(s, st->file_sha256, blob, sizeof(blob));
 	ic.f = fopen(blob, "rb");
 	if (ic.f == NULL) {
 		rc = fw_diag_set(d, FW_E_IO, "%s: %s", blob, strerror(errno));

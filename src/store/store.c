@@ -264,6 +264,11 @@ void fw_device_row_hash(const struct fw_device_row *r, uint8_t out[32])
 	}
 }
 
+int fw_store_blob_created(const struct fw_store *s)
+{
+	return s->blob_created;
+}
+
 void fw_store_blob_path(const struct fw_store *s, const uint8_t sha[32], char *out, size_t cap)
 {
 	char hex[65];
@@ -294,14 +299,17 @@ static int mkdirs_for(const char *file)
 static int publish(struct fw_store *s, const char *tmp, const uint8_t sha[32], struct fw_diag *d)
 {
 	char path[4200];
+	int linked = -1;
 
 	fw_store_blob_path(s, sha, path, sizeof(path));
-	if (mkdirs_for(path) != 0 || (link(tmp, path) != 0 && errno != EEXIST)) {
+	s->blob_created = 0;
+	if (mkdirs_for(path) != 0 || ((linked = link(tmp, path)) != 0 && errno != EEXIST)) {
 		int e = errno;
 
 		unlink(tmp);
 		return fw_diag_set(d, FW_E_IO, "%s: %s", path, strerror(e));
 	}
+	s->blob_created = linked == 0;
 	unlink(tmp);
 	return FW_OK;
 }

@@ -144,6 +144,8 @@ struct fw_store {
 	char path[4096];
 	struct fw_diag err;   /* what the last failing op said */
 	int in_tx;
+	/* the last successful blob put created its file (else it existed) */
+	int blob_created;
 	/* evidence cache, valid inside one transaction (log.c) */
 	int cr_valid;
 	void *cr;
@@ -229,6 +231,8 @@ FW_NODISCARD int fw_store_blob_put_file(struct fw_store *s, const char *src, uin
 FW_NODISCARD int fw_store_blob_put(struct fw_store *s, const uint8_t *data, size_t len,
                                    uint8_t sha[32], struct fw_diag *d);
 void fw_store_blob_path(const struct fw_store *s, const uint8_t sha[32], char *out, size_t cap);
+/* After a successful put: 1 if that put created the blob, 0 if it existed. */
+int fw_store_blob_created(const struct fw_store *s);
 
 /* Backends. */
 extern const struct fw_store_ops fw_store_sqlite_ops;

@@ -223,6 +223,7 @@ static void t_blobs(void)
 	if (!s)
 		return;
 	CHECK_EQ(fw_store_blob_put(s, (const uint8_t *)"hello", 5, a, &d), FW_OK);
+	CHECK_EQ(fw_store_blob_created(s), 1);
 	fw_sha256((const uint8_t *)"hello", 5, want);
 	CHECK(memcmp(a, want, 32) == 0);
 	fw_store_blob_path(s, a, path, sizeof(path));
@@ -233,6 +234,7 @@ static void t_blobs(void)
 	snprintf(src, sizeof(src), "%s/blob-src", harness_tmpdir());
 	CHECK_EQ(harness_write(src, "hello", 5), 0);
 	CHECK_EQ(fw_store_blob_put_file(s, src, b, &size, &d), FW_OK);
+	CHECK_EQ(fw_store_blob_created(s), 0);
 	CHECK(memcmp(a, b, 32) == 0 && size == 5);
 	CHECK_EQ(fw_store_blob_put_file(s, "/nonexistent/x", b, &size, &d), FW_E_IO);
 	CHECK(strstr(d.msg, "/nonexistent/x") != NULL);
