@@ -46,6 +46,10 @@ static const char usage[] =
     "  eligibility    decide which devices may receive a release (recorded);\n"
     "                 --explain DEVICE shows one device's inputs and reasons\n"
     "\n"
+    "people:\n"
+    "  operator add   register an operator with a role and an Ed25519 key (recorded);\n"
+    "                 'operator list|show', 'operator disable' (recorded)\n"
+    "\n"
     "evidence:\n"
     "  audit ...      checkpoints, proofs and full verification of the log\n"
     "                 (run 'fwtrust audit --help')\n"
@@ -191,6 +195,8 @@ int main(int argc, char **argv)
 		return cmd_cert(argc - 1, argv + 1);
 	if (strcmp(cmd, "eligibility") == 0)
 		return cmd_eligibility(argc - 1, argv + 1);
+	if (strcmp(cmd, "operator") == 0)
+		return cmd_operator(argc - 1, argv + 1);
 	fprintf(stderr, "fwtrust: unknown command '%s' (run 'fwtrust --help')\n", cmd);
 	return EXIT_USAGE;
 }

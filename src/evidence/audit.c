@@ -41,7 +41,7 @@ struct audit {
 	/* registry state replayed from the records: key id -> state, release
 	 * id -> record, to compare with the mutable documents; records a
 	 * device row may point at: index -> {type, device, to} */
-	json_t *keys, *releases, *devrecs;
+	json_t *keys, *releases, *devrecs, *operators;
 	struct states *states;          /* row hashes of device imports, loaded once */
 	size_t nstates;
 };
@@ -111,6 +111,7 @@ static void replay_registry(struct audit *a, uint64_t idx, const uint8_t *rec, s
 
 	if (memmem(rec, len, "\"type\":\"key.", 12) == NULL &&
 	    memmem(rec, len, "\"type\":\"release.add\"", 20) == NULL &&
+	    memmem(rec, len, "\"type\":\"operator.", 17) == NULL &&
 	    !fleet_record(rec, len))
 		return;
 	j = json_loadb((const char *)rec, len, 0, NULL);
@@ -148,6 +149,20 @@ static void replay_registry(struct audit *a, uint64_t idx, const uint8_t *rec, s
 	else if (type && strcmp(type, "release.add") == 0 &&
 	         (id = json_string_value(json_object_get(j, "release_id"))) != NULL)
 		json_object_set(a->releases, id, j);
+	else if (type && strcmp(type, "operator.add") == 0 &&
+	         (id = json_string_value(json_object_get(j, "name"))) != NULL)
+		json_object_set_new(a->operators, id,
+		                    json_pack("{sssOsO}", "state", "active", "role",
+		                              json_object_get(j, "role") ? json_object_get(j, "role")
+		                                                         : json_null(),
+		                              "key_id", json_object_get(j, "key_id")
+		                                            ? json_object_get(j, "key_id")
+		                                            : json_null()));
+	else if (type && strcmp(type, "operator.disable") == 0 &&
+	         (id = json_string_value(json_object_get(j, "name"))) != NULL &&
+	         json_object_get(a->operators, id))
+		json_object_set_new(json_object_get(a->operators, id), "state",
+		                    json_string("disabled"));
 	json_decref(j);
 }
 
@@ -173,6 +188,15 @@ static int check_object(void *arg, const char *id, const char *doc)
 		        "%s %s is in the registry but no record created it", o->kind, id);
 	} else if (got == NULL) {
 		finding(o->a, "registry.mismatch", 0, "%s %s: the document is malformed", o->kind, id);
+	} else if (strcmp(o->kind, "operator") == 0) {
+		static const char *const fields[] = {"state", "role", "key_id"};
+
+		for (i = 0; i < 3; i++)
+			if (!json_equal(json_object_get(got, fields[i]), json_object_get(want, fields[i]))) {
+				finding(o->a, "registry.mismatch", 0,
+				        "operator %s: '%s' differs from what its records say", id, fields[i]);
+				break;
+			}
 	} else if (strcmp(o->kind, "key") == 0) {
 		const char *state = json_string_value(json_object_get(got, "state"));
 
@@ -201,13 +225,13 @@ static int check_object(void *arg, const char *id, const char *doc)
 /* Registry documents are mutable state; each must be what its records say. */
 static int check_registry(struct audit *a, struct fw_store *s, struct fw_diag *d)
 {
-	const char *kinds[2] = {"key", "release"};
-	json_t *expect[2] = {a->keys, a->releases};
+	const char *kinds[3] = {"key", "release", "operator"};
+	json_t *expect[3] = {a->keys, a->releases, a->operators};
 	const char *id;
 	json_t *v;
 	int k, rc;
 
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < 3; k++) {
 		struct objcheck o = {a, kinds[k], expect[k], json_object()};
 
 		rc = fw_store_object_scan(s, kinds[k], check_object, &o, d);
@@ -536,12 +560,14 @@ int fw_evidence_audit(struct fw_store *s, const char *const *held, size_t nheld,
 	a.keys = json_object();
 	a.releases = json_object();
 	a.devrecs = json_object();
+	a.operators = json_object();
 	fw_compact_range_init(&a.cr);
 	rc = fw_evidence_log_key(s, &vk, NULL, d);
 	if (rc != FW_OK) {
 		json_decref(a.keys);
 		json_decref(a.releases);
 		json_decref(a.devrecs);
+		json_decref(a.operators);
 		return rc;
 	}
 	rc = s->ops->checkpoint_scan(s, collect_cp, &a);
@@ -686,6 +712,7 @@ out:
 	json_decref(a.keys);
 	json_decref(a.releases);
 	json_decref(a.devrecs);
+	json_decref(a.operators);
 	for (i = 0; i < a.nstates; i++)
 		free((void *)a.states[i].hashes);
 	free(a.states);

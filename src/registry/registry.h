@@ -60,6 +60,36 @@ FW_NODISCARD int fw_registry_release_list(struct fw_store *s, json_t **releases,
 FW_NODISCARD int fw_registry_release_get(struct fw_store *s, const char *ref, json_t **doc,
                                          struct fw_diag *d);
 
+/* ---- operators (operators.c) ---- */
+
+/* Roles of the people who act on campaigns. */
+#define FW_OP_ADMIN "admin"
+#define FW_OP_RELEASE_MANAGER "release_manager"
+#define FW_OP_APPROVER "approver"
+#define FW_OP_OPERATOR "operator"
+#define FW_OP_AUDITOR "auditor"
+int fw_operator_role_valid(const char *role);
+
+/* Add an operator: a unique name (1-64 of [A-Za-z0-9._-]), a role, and an
+ * Ed25519 public key (.pub PEM) no other operator has. Recorded as
+ * operator.add; *doc is the operator document (new reference). */
+FW_NODISCARD int fw_registry_operator_add(struct fw_store *s, const char *name,
+                                          const char *role, const char *pub_path,
+                                          const char *actor, json_t **doc, uint64_t *idx,
+                                          struct fw_diag *d);
+/* Disable one (recorded as operator.disable with the reason); what it signs
+ * afterwards does not count. FW_E_CONFLICT when disabled already. */
+FW_NODISCARD int fw_registry_operator_disable(struct fw_store *s, const char *name,
+                                              const char *reason, const char *actor,
+                                              json_t **doc, uint64_t *idx, struct fw_diag *d);
+FW_NODISCARD int fw_registry_operator_get(struct fw_store *s, const char *name, json_t **doc,
+                                          struct fw_diag *d);
+/* The operator whose key has this key id (64 hex). */
+FW_NODISCARD int fw_registry_operator_by_key(struct fw_store *s, const char *key_id,
+                                             json_t **doc, struct fw_diag *d);
+/* All operators, by name (new reference: array). */
+FW_NODISCARD int fw_registry_operator_list(struct fw_store *s, json_t **ops, struct fw_diag *d);
+
 /* ---- device files (devfile.c) ----
  * Streaming parser for device import files (CSV with a header, or JSON
  * lines). It checks the file's syntax, column names, field counts and size

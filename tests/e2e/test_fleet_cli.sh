@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end tests of the fleet commands of the fwtrust CLI: ca add/list,
 # crl import, cert revoke, device import/list/show/lifecycle, release add
-# --from/--hw-revision and eligibility (run, --explain, --decisions), on a
+# --from/--hw-revision, eligibility (run, --explain, --decisions) and
+# operator add/list/show/disable, on a
 # real store with a sample fleet made by tests/tools/mkfleet (real X.509
 # certificates). Each decision must be what mkfleet's expected.txt says;
 # every refusal is checked for its exit code and its one stderr line.
@@ -148,6 +149,24 @@ run "$FW" device show nobody; expect_rc 2; one_line_err
 run "$FW" device list --filter lifecycle=quarantined --json; expect_rc 0; expect_out '"device_id":"ctl-a-00000"'
 run "$FW" device list --filter 'fw_version=>=2.5.0'; expect_rc 0; expect_out "ctl-a-00003"
 run "$FW" device list --filter colour=red; expect_rc 2; expect_err "unknown key"; one_line_err
+end
+
+begin "operator add/list/show/disable: roles, Ed25519 keys, unique names and keys, recorded"
+"$FW" key generate --alg ed25519 --out alice >/dev/null 2>&1
+"$FW" key generate --alg p256 --out pete >/dev/null 2>&1
+n=$(log_size)
+run "$FW" operator add alice --role approver --pub alice.pub; expect_rc 0; expect_out "operator  alice (approver), active"
+[ "$(log_size)" = $((n + 1)) ] || bad "expected one record"
+run "$FW" operator add alice2 --role approver --pub alice.pub; expect_rc 2; expect_err "belongs to operator 'alice'"; one_line_err
+run "$FW" operator add pete --role approver --pub pete.pub; expect_rc 2; expect_err "Ed25519"; one_line_err
+run "$FW" operator add bob --role boss --pub alice.pub; expect_rc 2; expect_err "not a role"; one_line_err
+run "$FW" operator add bob --pub alice.pub; expect_rc 2; expect_err "--role"; one_line_err
+run "$FW" operator list; expect_rc 0; expect_out "alice"
+run "$FW" operator list --json; expect_rc 0; expect_out '"role": "approver"'
+run "$FW" operator show alice; expect_rc 0; expect_out '"state": "active"'
+run "$FW" operator disable alice --reason "left"; expect_rc 0; expect_out "disabled"
+run "$FW" operator disable alice --reason "again"; expect_rc 2; expect_err "disabled already"; one_line_err
+run "$FW" operator show nobody; expect_rc 2; one_line_err
 end
 
 begin "audit verify: every record of the session checks out"

@@ -1,0 +1,302 @@
+/*
+ * Operators: the people who act on campaigns, each with a role and an
+ * Ed25519 public key (their approvals are signatures by it). Adding and
+ * disabling one are recorded; a disabled operator's key signs nothing that
+ * counts.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "registry/registry.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evidence/evidence.h"
+
+#define KIND_OPERATOR "operator"
+
+static const char *const roles[] = {FW_OP_ADMIN, FW_OP_RELEASE_MANAGER, FW_OP_APPROVER,
+                                    FW_OP_OPERATOR, FW_OP_AUDITOR};
+
+int fw_operator_role_valid(const char *role)
+{
+	size_t i;
+
+	for (i = 0; role && i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (strcmp(role, roles[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int name_ok(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+static json_t *ref_json(uint64_t idx, const uint8_t lh[32])
+{
+	char hex[65];
+
+	fw_hex_encode(lh, 32, hex);
+	return json_pack("{sIss}", "idx", (json_int_t)idx, "lh", hex);
+}
+
+static int put_doc(struct fw_store *s, const char *id, json_t *doc, int replace,
+                   struct fw_diag *d)
+{
+	char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+	int rc;
+
+	if (text == NULL)
+		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
+	rc = fw_store_object_put(s, KIND_OPERATOR, id, text, replace, d);
+	free(text);
+	return rc;
+}
+
+int fw_registry_operator_get(struct fw_store *s, const char *name, json_t **doc,
+                             struct fw_diag *d)
+{
+	char *text = NULL;
+	int rc = fw_store_object_get(s, KIND_OPERATOR, name, &text, NULL);
+
+	if (rc == FW_E_NOT_FOUND)
+		return fw_diag_set(d, rc, "no operator '%s' (see 'fwtrust operator list')", name);
+	if (rc != FW_OK)
+		return fw_diag_set(d, rc, "reading operator '%s' failed", name);
+	*doc = json_loads(text, 0, NULL);
+	free(text);
+	return *doc ? FW_OK : fw_diag_set(d, FW_E_STORE, "operator %s: stored document is malformed",
+	                                  name);
+}
+
+static int collect(void *arg, const char *id, const char *doc)
+{
+	json_t *j = json_loads(doc, 0, NULL);
+
+	(void)id;
+	if (j == NULL)
+		return FW_E_STORE;
+	return json_array_append_new(arg, j) == 0 ? 0 : FW_E_NOMEM;
+}
+
+int fw_registry_operator_list(struct fw_store *s, json_t **ops, struct fw_diag *d)
+{
+	json_t *a = json_array();
+	int rc;
+
+	if (a == NULL)
+		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
+	rc = fw_store_object_scan(s, KIND_OPERATOR, collect, a, d);
+	if (rc != FW_OK) {
+		json_decref(a);
+		return rc == FW_E_STORE ? fw_diag_set(d, rc, "a stored operator is malformed") : rc;
+	}
+	*ops = a;
+	return FW_OK;
+}
+
+struct by_key {
+	const char *kid;
+	char name[80];
+	int n;
+};
+
+static int match_key(void *arg, const char *id, const char *doc)
+{
+	struct by_key *b = arg;
+	json_t *j = json_loads(doc, 0, NULL);
+	const char *k = json_string_value(json_object_get(j, "key_id"));
+
+	if (k && strcmp(k, b->kid) == 0) {
+		snprintf(b->name, sizeof(b->name), "%s", id);
+		b->n++;
+	}
+	json_decref(j);
+	return 0;
+}
+
+int fw_registry_operator_by_key(struct fw_store *s, const char *key_id, json_t **doc,
+                                struct fw_diag *d)
+{
+	struct by_key b = {key_id, "", 0};
+	int rc = fw_store_object_scan(s, KIND_OPERATOR, match_key, &b, d);
+
+	if (rc != FW_OK)
+		return rc;
+	if (b.n == 0)
+		return fw_diag_set(d, FW_E_NOT_FOUND, "key %.16s belongs to no operator", key_id);
+	return fw_registry_operator_get(s, b.name, doc, d);
+}
+
+/* ---- add ---- */
+
+struct op_add {
+	const char *name, *kid;
+	json_t *doc;
+};
+
+/* prepare: name and key are unique, judged inside the transaction */
+static int add_prepare(struct fw_store *s, void *arg, json_t *record, struct fw_diag *d)
+{
+	struct op_add *a = arg;
+	json_t *other = NULL;
+	int rc;
+
+	(void)record;
+	if (fw_registry_operator_get(s, a->name, &other, NULL) == FW_OK) {
+		json_decref(other);
+		return fw_diag_set(d, FW_E_CONFLICT, "an operator named '%s' exists already", a->name);
+	}
+	rc = fw_registry_operator_by_key(s, a->kid, &other, NULL);
+	if (rc == FW_OK) {
+		rc = fw_diag_set(d, FW_E_CONFLICT, "--pub: this key belongs to operator '%s' already",
+		                 json_string_value(json_object_get(other, "name")));
+		json_decref(other);
+		return rc;
+	}
+	return FW_OK;
+}
+
+static int add_apply(struct fw_store *s, void *arg, uint64_t idx, const uint8_t lh[32],
+                     struct fw_diag *d)
+{
+	struct op_add *a = arg;
+
+	json_object_set_new(a->doc, "added", ref_json(idx, lh));
+	return put_doc(s, a->name, a->doc, 0, d);
+}
+
+int fw_registry_operator_add(struct fw_store *s, const char *name, const char *role,
+                             const char *pub_path, const char *actor, json_t **out,
+                             uint64_t *idx, struct fw_diag *d)
+{
+	struct op_add a = {name, NULL, NULL};
+	struct fw_evidence_change change = {add_prepare, add_apply, &a};
+	struct fw_key *key = NULL;
+	uint8_t *pem = NULL;
+	size_t pem_len = 0;
+	char kid[65];
+	json_t *rec = NULL;
+	int rc;
+
+	if (!name_ok(name))
+		return fw_diag_set(d, FW_E_ARG, "operator name '%s': 1-64 of [A-Za-z0-9._-]", name);
+	if (!fw_operator_role_valid(role))
+		return fw_diag_set(d, FW_E_ARG,
+		                   "--role: '%s' is not a role (admin, release_manager, approver, "
+		                   "operator, auditor)",
+		                   role ? role : "");
+	rc = fw_key_load_public(pub_path, &key, d);
+	if (rc != FW_OK)
+		return rc;
+	if (fw_key_alg(key) != FW_KEY_ALG_ED25519) {
+		rc = fw_diag_set(d, FW_E_KEY,
+		                 "%s: operator keys are Ed25519 (make one with 'fwtrust key generate "
+		                 "--alg ed25519')",
+		                 pub_path);
+		goto out;
+	}
+	rc = fw_file_read(pub_path, FW_MAX_KEY_FILE, &pem, &pem_len, d);
+	if (rc != FW_OK)
+		goto out;
+	fw_key_id_hex(key, kid);
+	a.kid = kid;
+	a.doc = json_pack("{ss ss ss ss ss% ss}", "name", name, "role", role, "key_id", kid, "alg",
+	                  "ed25519", "pem", (const char *)pem, pem_len, "state", "active");
+	rec = fw_evidence_record_new("operator.add", actor);
+	if (a.doc == NULL || rec == NULL) {
+		rc = fw_diag_set(d, FW_E_NOMEM, "out of memory");
+		goto out;
+	}
+	json_object_set_new(rec, "name", json_string(name));
+	json_object_set_new(rec, "role", json_string(role));
+	json_object_set_new(rec, "key_id", json_string(kid));
+	json_object_set_new(rec, "pem", json_stringn((const char *)pem, pem_len));
+	rc = fw_evidence_commit(s, &change, rec, idx, NULL, d);
+	if (rc == FW_OK)
+		*out = json_incref(a.doc);
+out:
+	json_decref(a.doc);
+	json_decref(rec);
+	free(pem);
+	fw_key_free(key);
+	return rc;
+}
+
+/* ---- disable ---- */
+
+struct op_disable {
+	const char *name, *reason;
+	json_t *doc;
+};
+
+static int disable_prepare(struct fw_store *s, void *arg, json_t *record, struct fw_diag *d)
+{
+	struct op_disable *o = arg;
+	json_t *added;
+	const char *state;
+	uint8_t lh[32];
+	int rc = fw_registry_operator_get(s, o->name, &o->doc, d);
+
+	if (rc != FW_OK)
+		return rc;
+	state = json_string_value(json_object_get(o->doc, "state"));
+	if (state == NULL || strcmp(state, "active") != 0)
+		return fw_diag_set(d, FW_E_CONFLICT, "operator %s is disabled already", o->name);
+	added = json_object_get(o->doc, "added");
+	json_object_set_new(record, "name", json_string(o->name));
+	json_object_set_new(record, "key_id", json_incref(json_object_get(o->doc, "key_id")));
+	json_object_set_new(record, "reason", json_string(o->reason));
+	if (fw_hex_decode(json_string_value(json_object_get(added, "lh")), lh, 32) != FW_OK ||
+	    fw_evidence_record_ref(record, (uint64_t)json_integer_value(json_object_get(added, "idx")),
+	                           lh) != FW_OK)
+		return fw_diag_set(d, FW_E_STORE, "operator %s: its record reference is malformed",
+		                   o->name);
+	json_object_set_new(o->doc, "state", json_string("disabled"));
+	json_object_set_new(o->doc, "disable_reason", json_string(o->reason));
+	return FW_OK;
+}
+
+static int disable_apply(struct fw_store *s, void *arg, uint64_t idx, const uint8_t lh[32],
+                         struct fw_diag *d)
+{
+	struct op_disable *o = arg;
+
+	json_object_set_new(o->doc, "disabled", ref_json(idx, lh));
+	return put_doc(s, o->name, o->doc, 1, d);
+}
+
+int fw_registry_operator_disable(struct fw_store *s, const char *name, const char *reason,
+                                 const char *actor, json_t **out, uint64_t *idx,
+                                 struct fw_diag *d)
+{
+	struct op_disable o = {name, reason, NULL};
+	struct fw_evidence_change change = {disable_prepare, disable_apply, &o};
+	json_t *rec;
+	int rc;
+
+	if (reason == NULL || reason[0] == '\0' || strlen(reason) > 1000 || !fw_text_valid(reason))
+		return fw_diag_set(d, FW_E_ARG,
+		                   "--reason: 1-1000 bytes of UTF-8 text without control characters");
+	rec = fw_evidence_record_new("operator.disable", actor);
+	if (rec == NULL)
+		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
+	rc = fw_evidence_commit(s, &change, rec, idx, NULL, d);
+	if (rc == FW_OK)
+		*out = json_incref(o.doc);
+	json_decref(o.doc);
+	json_decref(rec);
+	return rc;
+}
