@@ -143,11 +143,51 @@ expect 0 "decision explained"
 DEC=$("$FW" eligibility --release "$REL" --explain ctl-a-00004 --json --db fwtrust.db | \
   sed -n '/"recorded"/,/}/s/^ *"idx": \([0-9]*\).*/\1/p' | head -n 1)
 
-step "18. The log signs a checkpoint (C2SP tlog-checkpoint in a signed note)"
+step "18. The people: a release manager and two approvers, each with an Ed25519 key (recorded)"
+for who in rita bob carol; do "$FW" key generate --alg ed25519 --out $who >/dev/null 2>&1; done
+show "$FW" operator add rita --role release_manager --pub rita.pub --db fwtrust.db
+expect 0 "release manager registered"
+show "$FW" operator add bob --role approver --pub bob.pub --db fwtrust.db
+expect 0 "approver registered"
+show "$FW" operator add carol --role approver --pub carol.pub --db fwtrust.db
+expect 0 "second approver registered"
+
+step "19. Rita creates the campaign: a 1% canary needing two approvals, then 10%, then the rest"
+cat > campaign.json <<POLICY
+{
+  "name": "controller 2.4.1 security update",
+  "release": "${REL:0:16}",
+  "targeting": {"product": "controller", "family": "ctl-a"},
+  "stages": [
+    {"name": "canary", "size": {"percent": 1}, "approvals": 2, "soak_s": 3600},
+    {"name": "early", "size": {"percent": 10}, "approvals": 1, "soak_s": 7200},
+    {"name": "rest", "size": {"percent": 100}}
+  ],
+  "success_threshold": 95,
+  "pause": {"failure_rate": {"percent": 5, "min_reports": 3}, "max_failures": 10},
+  "retry": {"max_attempts": 3, "backoff_s": 600},
+  "report_timeout_s": 86400,
+  "quarantine": {"after_failed_attempts": 3}
+}
+POLICY
+show "$FW" campaign create --policy campaign.json --as rita --db fwtrust.db
+expect 0 "campaign created, awaiting approval"
+
+step "20. Four eyes: the creator cannot approve; Bob and Carol sign the canary stage"
+show "$FW" campaign approve c-0001 --key rita.key --db fwtrust.db
+expect 1 "the creator's approval refused"
+show "$FW" campaign approve c-0001 --key bob.key --db fwtrust.db
+expect 0 "first approval signed"
+show "$FW" campaign approve c-0001 --key bob.key --db fwtrust.db
+expect 2 "the same approver twice refused"
+show "$FW" campaign approve c-0001 --key carol.key --db fwtrust.db
+expect 0 "second approval: the campaign is ready"
+
+step "21. The log signs a checkpoint (C2SP tlog-checkpoint in a signed note)"
 show "$FW" audit checkpoint --db fwtrust.db --out checkpoint.txt
 expect 0 "checkpoint signed"
 
-step "19. An auditor proves the release record and the decision on ctl-a-00004 offline, with only the log's public key"
+step "22. An auditor proves the release record and the decision on ctl-a-00004 offline, with only the log's public key"
 show "$FW" audit prove --index 2 --db fwtrust.db --out release-record
 expect 0 "inclusion proof written"
 show "$FW" audit verify-proof --checkpoint checkpoint.txt --proof release-record.proof \
@@ -161,7 +201,7 @@ show "$FW" audit verify-proof --checkpoint checkpoint.txt --proof decision.proof
   --record decision.record --key fwtrust.db-log.pub
 expect 0 "decision proven offline"
 
-step "20. The whole log is rebuilt from its records and every checkpoint checked"
+step "23. The whole log is rebuilt from its records, approvals re-verified, every checkpoint checked"
 show "$FW" audit verify --db fwtrust.db --checkpoint checkpoint.txt
 expect 0 "log verified"
 

@@ -9,6 +9,8 @@
 #             (fuzz/fuzz_devfile.c)
 #   x509      X.509 certificates (PEM, DER, bundles) and CRLs, their
 #             getters, chain and CRL verification (fuzz/fuzz_x509.c)
+#   policy    campaign policy files and their normalized JSON
+#             (fuzz/fuzz_policy.c)
 # The committed corpus is never written: new inputs land in the copy, and
 # crashes in build-fuzz/findings/<target>/ (see fuzz/README.md to turn one
 # into a permanent test).
@@ -26,7 +28,7 @@ OUT=${FUZZ_OUT:-build-fuzz}
 SECONDS_TO_RUN=${FUZZ_SECONDS:-60}
 JOBS=${FUZZ_JOBS:-1}
 MAX_LEN=${FUZZ_MAX_LEN:-4096}
-TARGETS=${FUZZ_TARGETS:-envelope note proof devfile x509}
+TARGETS=${FUZZ_TARGETS:-envelope note proof devfile x509 policy}
 CC=${FUZZ_CC:-}
 
 # Sources of each target besides fuzz/fuzz_<target>.c
@@ -39,6 +41,7 @@ sources() { # target
 		;;
 	devfile) echo "src/registry/devfile.c src/core/core.c" ;;
 	x509) echo "src/crypto/x509.c src/crypto/crypto.c src/core/core.c" ;;
+	policy) echo "src/rollout/policy.c src/core/core.c src/core/json.c" ;;
 	*) return 1 ;;
 	esac
 }
@@ -46,14 +49,14 @@ sources() { # target
 # Libraries of each target
 libs() { # target
 	case "$1" in
-	devfile) echo "-ljansson -lcrypto" ;;
+	devfile | policy) echo "-ljansson -lcrypto" ;;
 	*) echo "-lcrypto" ;;
 	esac
 }
 
 for t in $TARGETS; do
 	if ! sources "$t" >/dev/null || [ ! -d "fuzz/corpus/$t" ]; then
-		echo "fuzz: unknown target '$t' (known: envelope note proof devfile x509)" >&2
+		echo "fuzz: unknown target '$t' (known: envelope note proof devfile x509 policy)" >&2
 		exit 2
 	fi
 done

@@ -44,6 +44,7 @@ int cmd_crl(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
 int cmd_eligibility(int argc, char **argv);
 int cmd_operator(int argc, char **argv);
+int cmd_campaign(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_key(int argc, char **argv);

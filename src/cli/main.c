@@ -50,6 +50,12 @@ static const char usage[] =
     "  operator add   register an operator with a role and an Ed25519 key (recorded);\n"
     "                 'operator list|show', 'operator disable' (recorded)\n"
     "\n"
+    "campaigns:\n"
+    "  campaign create  a campaign from a policy file, by a release manager (recorded)\n"
+    "  campaign approve sign a stage's approval with an approver's key (recorded)\n"
+    "  campaign edit    replace the policy before it starts: approvals are void\n"
+    "  campaign list    campaigns and their state; 'campaign show ID' for one\n"
+    "\n"
     "evidence:\n"
     "  audit ...      checkpoints, proofs and full verification of the log\n"
     "                 (run 'fwtrust audit --help')\n"
@@ -197,6 +203,8 @@ int main(int argc, char **argv)
 		return cmd_eligibility(argc - 1, argv + 1);
 	if (strcmp(cmd, "operator") == 0)
 		return cmd_operator(argc - 1, argv + 1);
+	if (strcmp(cmd, "campaign") == 0)
+		return cmd_campaign(argc - 1, argv + 1);
 	fprintf(stderr, "fwtrust: unknown command '%s' (run 'fwtrust --help')\n", cmd);
 	return EXIT_USAGE;
 }

@@ -356,6 +356,21 @@ void fw_sha256(const uint8_t *p, size_t n, uint8_t out[32])
 	EVP_Digest(p, n, out, &len, EVP_sha256(), NULL);
 }
 
+int fw_key_verify(const struct fw_key *key, const uint8_t *msg, size_t len,
+                  const uint8_t sig[64])
+{
+	EVP_MD_CTX *md;
+	int ok;
+
+	if (key->alg != FW_KEY_ALG_ED25519)
+		return FW_E_KEY;
+	md = EVP_MD_CTX_new();
+	ok = md && EVP_DigestVerifyInit_ex(md, NULL, NULL, NULL, NULL, key->pkey, NULL) == 1 &&
+	     EVP_DigestVerify(md, sig, 64, msg, len) == 1;
+	EVP_MD_CTX_free(md);
+	return ok ? FW_OK : FW_E_SIGNATURE;
+}
+
 struct fw_sha256_ctx *fw_sha256_begin(void)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();

@@ -57,6 +57,11 @@ void fw_key_to_fwv(const struct fw_key *key, struct fwv_key *out);
 FW_NODISCARD int fw_key_sign(const struct fw_key *key, const uint8_t *msg, size_t len,
                              uint8_t sig[64], struct fw_diag *d);
 
+/* Verify an Ed25519 signature over msg: FW_OK, FW_E_SIGNATURE, or FW_E_KEY
+ * for a key of another algorithm. */
+FW_NODISCARD int fw_key_verify(const struct fw_key *key, const uint8_t *msg, size_t len,
+                               const uint8_t sig[64]);
+
 /* SHA-256 of a file, read in streaming blocks; also returns its size. */
 FW_NODISCARD int fw_sha256_file(const char *path, uint8_t out[32], uint64_t *size,
                                 struct fw_diag *d);

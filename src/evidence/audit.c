@@ -41,7 +41,7 @@ struct audit {
 	/* registry state replayed from the records: key id -> state, release
 	 * id -> record, to compare with the mutable documents; records a
 	 * device row may point at: index -> {type, device, to} */
-	json_t *keys, *releases, *devrecs, *operators;
+	json_t *keys, *releases, *devrecs, *operators, *campaigns;
 	struct states *states;          /* row hashes of device imports, loaded once */
 	size_t nstates;
 };
@@ -103,6 +103,55 @@ static int fleet_record(const uint8_t *rec, size_t len)
 	return 0;
 }
 
+/* Campaign records: the state a campaign document must have, and every
+ * approval's signature checked again with the approver's key as recorded
+ * in its operator.add record. */
+static void replay_campaign(struct audit *a, uint64_t idx, const char *type, json_t *j)
+{
+	const char *id = json_string_value(json_object_get(j, "campaign"));
+	json_t *c;
+
+	if (id == NULL)
+		return;
+	c = json_object_get(a->campaigns, id);
+	if (strcmp(type, "campaign.create") == 0 || c == NULL) {
+		c = json_object();
+		json_object_set_new(a->campaigns, id, c);
+		json_object_set_new(c, "approvals", json_integer(0));
+	}
+	if (json_object_get(j, "state"))
+		json_object_set(c, "state", json_object_get(j, "state"));
+	if (json_object_get(j, "policy_sha256"))
+		json_object_set(c, "policy_sha256", json_object_get(j, "policy_sha256"));
+	if (strcmp(type, "campaign.edit") == 0)
+		json_object_set_new(c, "approvals", json_integer(0));
+	if (strcmp(type, "campaign.approve") == 0) {
+		const char *op = json_string_value(json_object_get(j, "operator"));
+		const char *text = json_string_value(json_object_get(j, "signed"));
+		const char *b64 = json_string_value(json_object_get(j, "signature"));
+		const char *pol = json_string_value(json_object_get(j, "policy_sha256"));
+		const char *pem = json_string_value(
+		    json_object_get(json_object_get(a->operators, op ? op : ""), "pem"));
+		struct fw_key *k = NULL;
+		uint8_t sig[64];
+		char want[80];
+
+		json_object_set_new(c, "approvals",
+		                    json_integer(json_integer_value(json_object_get(c, "approvals")) + 1));
+		snprintf(want, sizeof(want), "\npolicy %s\n", pol ? pol : "?");
+		if (op == NULL || text == NULL || b64 == NULL || pem == NULL ||
+		    strstr(text, want) == NULL ||
+		    fw_b64_decode(b64, strlen(b64), sig, 64) != FW_OK ||
+		    fw_key_from_pem(pem, strlen(pem), &k, NULL) != FW_OK ||
+		    fw_key_verify(k, (const uint8_t *)text, strlen(text), sig) != FW_OK)
+			finding(a, "approval.bad_signature", idx,
+			        "approval %llu of campaign %s by %s: the signature does not verify with "
+			        "the operator's recorded key over the recorded text",
+			        (unsigned long long)idx, id, op ? op : "?");
+		fw_key_free(k);
+	}
+}
+
 /* Replay what registry records say, so the documents can be checked. */
 static void replay_registry(struct audit *a, uint64_t idx, const uint8_t *rec, size_t len)
 {
@@ -112,6 +161,7 @@ static void replay_registry(struct audit *a, uint64_t idx, const uint8_t *rec, s
 	if (memmem(rec, len, "\"type\":\"key.", 12) == NULL &&
 	    memmem(rec, len, "\"type\":\"release.add\"", 20) == NULL &&
 	    memmem(rec, len, "\"type\":\"operator.", 17) == NULL &&
+	    memmem(rec, len, "\"type\":\"campaign.", 17) == NULL &&
 	    !fleet_record(rec, len))
 		return;
 	j = json_loadb((const char *)rec, len, 0, NULL);
@@ -152,12 +202,16 @@ static void replay_registry(struct audit *a, uint64_t idx, const uint8_t *rec, s
 	else if (type && strcmp(type, "operator.add") == 0 &&
 	         (id = json_string_value(json_object_get(j, "name"))) != NULL)
 		json_object_set_new(a->operators, id,
-		                    json_pack("{sssOsO}", "state", "active", "role",
+		                    json_pack("{sssOsOsO}", "state", "active", "role",
 		                              json_object_get(j, "role") ? json_object_get(j, "role")
 		                                                         : json_null(),
 		                              "key_id", json_object_get(j, "key_id")
 		                                            ? json_object_get(j, "key_id")
-		                                            : json_null()));
+		                                            : json_null(),
+		                              "pem", json_object_get(j, "pem") ? json_object_get(j, "pem")
+		                                                               : json_null()));
+	else if (type && strncmp(type, "campaign.", 9) == 0)
+		replay_campaign(a, idx, type, j);
 	else if (type && strcmp(type, "operator.disable") == 0 &&
 	         (id = json_string_value(json_object_get(j, "name"))) != NULL &&
 	         json_object_get(a->operators, id))
@@ -188,6 +242,14 @@ static int check_object(void *arg, const char *id, const char *doc)
 		        "%s %s is in the registry but no record created it", o->kind, id);
 	} else if (got == NULL) {
 		finding(o->a, "registry.mismatch", 0, "%s %s: the document is malformed", o->kind, id);
+	} else if (strcmp(o->kind, "campaign") == 0) {
+		if (!json_equal(json_object_get(got, "state"), json_object_get(want, "state")) ||
+		    !json_equal(json_object_get(got, "policy_sha256"),
+		                json_object_get(want, "policy_sha256")) ||
+		    json_array_size(json_object_get(got, "approvals")) !=
+		        (size_t)json_integer_value(json_object_get(want, "approvals")))
+			finding(o->a, "registry.mismatch", 0,
+			        "campaign %s: its state, policy or approvals differ from its records", id);
 	} else if (strcmp(o->kind, "operator") == 0) {
 		static const char *const fields[] = {"state", "role", "key_id"};
 
@@ -225,13 +287,13 @@ static int check_object(void *arg, const char *id, const char *doc)
 /* Registry documents are mutable state; each must be what its records say. */
 static int check_registry(struct audit *a, struct fw_store *s, struct fw_diag *d)
 {
-	const char *kinds[3] = {"key", "release", "operator"};
-	json_t *expect[3] = {a->keys, a->releases, a->operators};
+	const char *kinds[4] = {"key", "release", "operator", "campaign"};
+	json_t *expect[4] = {a->keys, a->releases, a->operators, a->campaigns};
 	const char *id;
 	json_t *v;
 	int k, rc;
 
-	for (k = 0; k < 3; k++) {
+	for (k = 0; k < 4; k++) {
 		struct objcheck o = {a, kinds[k], expect[k], json_object()};
 
 		rc = fw_store_object_scan(s, kinds[k], check_object, &o, d);
@@ -561,6 +623,7 @@ int fw_evidence_audit(struct fw_store *s, const char *const *held, size_t nheld,
 	a.releases = json_object();
 	a.devrecs = json_object();
 	a.operators = json_object();
+	a.campaigns = json_object();
 	fw_compact_range_init(&a.cr);
 	rc = fw_evidence_log_key(s, &vk, NULL, d);
 	if (rc != FW_OK) {
@@ -568,6 +631,7 @@ int fw_evidence_audit(struct fw_store *s, const char *const *held, size_t nheld,
 		json_decref(a.releases);
 		json_decref(a.devrecs);
 		json_decref(a.operators);
+		json_decref(a.campaigns);
 		return rc;
 	}
 	rc = s->ops->checkpoint_scan(s, collect_cp, &a);
@@ -713,6 +777,7 @@ out:
 	json_decref(a.releases);
 	json_decref(a.devrecs);
 	json_decref(a.operators);
+	json_decref(a.campaigns);
 	for (i = 0; i < a.nstates; i++)
 		free((void *)a.states[i].hashes);
 	free(a.states);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end tests of the fleet commands of the fwtrust CLI: ca add/list,
 # crl import, cert revoke, device import/list/show/lifecycle, release add
-# --from/--hw-revision, eligibility (run, --explain, --decisions) and
-# operator add/list/show/disable, on a
+# --from/--hw-revision, eligibility (run, --explain, --decisions),
+# operator add/list/show/disable and campaign create/approve/edit, on a
 # real store with a sample fleet made by tests/tools/mkfleet (real X.509
 # certificates). Each decision must be what mkfleet's expected.txt says;
 # every refusal is checked for its exit code and its one stderr line.
@@ -167,6 +167,29 @@ run "$FW" operator show alice; expect_rc 0; expect_out '"state": "active"'
 run "$FW" operator disable alice --reason "left"; expect_rc 0; expect_out "disabled"
 run "$FW" operator disable alice --reason "again"; expect_rc 2; expect_err "disabled already"; one_line_err
 run "$FW" operator show nobody; expect_rc 2; one_line_err
+end
+
+begin "campaign create/approve/edit/show/list: four eyes, signatures, edits void approvals"
+for k in rm ap1 ap2 eve; do "$FW" key generate --alg ed25519 --out $k >/dev/null 2>&1; done
+"$FW" operator add rm --role release_manager --pub rm.pub >/dev/null 2>&1
+"$FW" operator add ap1 --role approver --pub ap1.pub >/dev/null 2>&1
+"$FW" operator add ap2 --role approver --pub ap2.pub >/dev/null 2>&1
+printf '{"name": "t", "release": "%s",\n "stages": [{"name": "canary", "size": {"percent": 5}, "approvals": 2},\n            {"name": "rest", "size": {"percent": 100}}]}\n' "${REL:0:12}" > pol.json
+sed 's/"percent": 5/"percent": 150/' pol.json > bad.json
+run "$FW" campaign create --policy bad.json --as rm; expect_rc 2; one_line_err
+expect_err "bad.json: stages\[0\].size.percent"
+run "$FW" campaign create --policy pol.json --as ap1; expect_rc 1; expect_err "not a release_manager"; one_line_err
+run "$FW" campaign create --policy pol.json --as rm; expect_rc 0; expect_out "c-0001"; expect_out "awaiting_approval"
+run "$FW" campaign approve c-0001 --key rm.key; expect_rc 1; expect_err "REFUSED"; one_line_err
+run "$FW" campaign approve c-0001 --key eve.key; expect_rc 1; expect_err "belongs to no operator"; one_line_err
+run "$FW" campaign approve c-0001 --key ap1.key; expect_rc 0; expect_out "approvals 1/2"
+run "$FW" campaign approve c-0001 --key ap1.key; expect_rc 2; expect_err "already"; one_line_err
+run "$FW" campaign edit c-0001 --policy pol.json --as rm; expect_rc 0; expect_out "approvals 0/2"; expect_out "version 2"
+run "$FW" campaign approve c-0001 --key ap1.key; expect_rc 0
+run "$FW" campaign approve c-0001 --key ap2.key; expect_rc 0; expect_out "(ready)"
+run "$FW" campaign show c-0001; expect_rc 0; expect_out '"state": "ready"'
+run "$FW" campaign list; expect_rc 0; expect_out "c-0001"
+run "$FW" campaign show c-0099; expect_rc 2; one_line_err
 end
 
 begin "audit verify: every record of the session checks out"
