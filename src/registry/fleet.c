@@ -458,6 +458,8 @@ struct import {
 	uint64_t idx;               /* the device.import record */
 	uint8_t lh[32];
 	struct fw_device_row row, old;
+	uint8_t last_ca[32], last_ca_name[32]; /* issuer_name's memory */
+	int last_ca_valid;
 	uint64_t pos;               /* the current row's position in the file (1, 2, ...) */
 	uint8_t (*states)[32];      /* the row hash of each row written, by position - 1 */
 	size_t nstates;
@@ -549,6 +551,34 @@ static int cohorts_field(const struct fw_devrow *row, char *out, size_t cap, str
 	return FW_OK;
 }
 
+/* The subject-name hash of a trusted CA (by the SHA-256 of its
+ * certificate), from its document; the last one is remembered, as a fleet's
+ * certificates mostly share an issuer. Unchanged when unknown (a CA added
+ * before CA documents carried it). */
+static void issuer_name(struct import *im, const uint8_t ca[32], uint8_t name_hash[32])
+{
+	char hex[65], *text = NULL;
+	json_t *doc;
+	const char *sh;
+
+	if (im->last_ca_valid && memcmp(im->last_ca, ca, 32) == 0) {
+		memcpy(name_hash, im->last_ca_name, 32);
+		return;
+	}
+	fw_hex_encode(ca, 32, hex);
+	if (fw_store_object_get(im->s, "ca", hex, &text, NULL) != FW_OK)
+		return;
+	doc = json_loads(text, 0, NULL);
+	free(text);
+	sh = json_string_value(json_object_get(doc, "subject_hash"));
+	if (sh && fw_hex_decode(sh, im->last_ca_name, 32) == FW_OK) {
+		memcpy(im->last_ca, ca, 32);
+		im->last_ca_valid = 1;
+		memcpy(name_hash, im->last_ca_name, 32);
+	}
+	json_decref(doc);
+}
+
 /* The certificate field: inline PEM, or a path relative to the file. */
 static int cert_field(struct import *im, const struct fw_devrow *row, struct fw_diag *d)
 {
@@ -599,8 +629,13 @@ static int cert_field(struct import *im, const struct fw_devrow *row, struct fw_
 
 		why.msg[0] = 0;
 		rc = fw_cert_verify_chain(im->anchors, c, &cr.not_before, &cr.not_after, issuer, &why);
-		if (rc == FW_OK)
+		if (rc == FW_OK) {
 			cr.chain_ok = 1;
+			/* revocations are matched by the verified issuer's own name
+			 * encoding (a CRL is keyed the same way), not by the bytes
+			 * the leaf happens to carry */
+			issuer_name(im, issuer, cr.issuer_hash);
+		}
 		else if (rc == FW_E_VERIFY)
 			snprintf(cr.chain_error, sizeof(cr.chain_error), "%.199s", why.msg);
 		else {
@@ -608,7 +643,7 @@ static int cert_field(struct import *im, const struct fw_devrow *row, struct fw_
 			return bad_rc(row, FW_DEVCOL_CERTIFICATE, rc, d, "%s", why.msg);
 		}
 	}
-	rc = fw_store_crl_entry_has(im->s, info.issuer_hash, info.serial, &has, d);
+	rc = fw_store_crl_entry_has(im->s, cr.issuer_hash, info.serial, &has, d);
 	if (rc == FW_OK) {
 		cr.revoked = has ? FW_CERT_REVOKED_CRL : FW_CERT_NOT_REVOKED;
 		rc = fw_cert_der(c, &der, &der_len, d);

@@ -296,6 +296,12 @@ int fw_registry_ca_add(struct fw_store *s, const char *path, const char *actor, 
 		                info.issuer, "not_before", (json_int_t)info.not_before, "not_after",
 		                (json_int_t)info.not_after, "pem", cpem);
 		free(cpem);
+		if (doc) {
+			char sh[65];
+
+			fw_hex_encode(info.subject_hash, 32, sh);
+			json_object_set_new(doc, "subject_hash", json_string(sh));
+		}
 		if (doc == NULL) {
 			rc = fw_diag_set(d, FW_E_NOMEM, "out of memory");
 			goto out;
@@ -412,6 +418,21 @@ int fw_registry_crl_import(struct fw_store *s, const char *path, const char *act
 		snprintf(msg, sizeof(msg), "%s", d ? d->msg : "");
 		fw_diag_set(d, rc, "%s: %s (nothing was imported)", path, msg);
 		goto out;
+	}
+	/* the revocations are the verifying CA's: keyed by the encoding of its
+	 * own subject, as device certificates are by their verified issuer's */
+	{
+		size_t i;
+
+		for (i = 0; i < ncas; i++) {
+			struct fw_cert_info ci;
+
+			if (fw_crl_verify(c.crl, &cas[i], 1, NULL) != FW_OK)
+				continue;
+			fw_cert_get_info(cas[i], &ci);
+			memcpy(c.info.issuer_hash, ci.subject_hash, 32);
+			break;
+		}
 	}
 	fw_hex_encode(c.info.issuer_hash, 32, c.issuer_hex);
 	if (fw_store_object_get(s, KIND_CRL, c.issuer_hex, &prev, NULL) == FW_OK) {
