@@ -41,7 +41,7 @@ struct audit {
 	/* registry state replayed from the records: key id -> state, release
 	 * id -> record, to compare with the mutable documents; records a
 	 * device row may point at: index -> {type, device, to} */
-	json_t *keys, *releases, *devrecs, *operators, *campaigns;
+	json_t *keys, *releases, *devrecs, *operators, *campaigns, *revoked;
 	struct states *states;          /* row hashes of device imports, loaded once */
 	size_t nstates;
 };
@@ -174,9 +174,10 @@ static void replay_registry(struct audit *a, uint64_t idx, const uint8_t *rec, s
 		json_t *e = json_pack("{ss}", "type", type);
 		const char *k;
 		int n;
-		const char *fields[] = {"device", "to", "row_sha256", "states_sha256", "states_rows"};
+		const char *fields[] = {"device", "to", "row_sha256", "states_sha256", "states_rows",
+		                        "cert_sha256"};
 
-		for (n = 0; n < 5; n++) {
+		for (n = 0; n < 6; n++) {
 			k = fields[n];
 			if (json_object_get(j, k))
 				json_object_set(e, k, json_object_get(j, k));
@@ -189,6 +190,10 @@ static void replay_registry(struct audit *a, uint64_t idx, const uint8_t *rec, s
 			         (long long)json_integer_value(json_object_get(ref, "idx")));
 		}
 		json_object_set_new(a->devrecs, key, e);
+		/* certificates revoked locally, for the certificate check */
+		if (strcmp(type, "cert.revoke") == 0 && json_is_string(json_object_get(j, "cert_sha256")))
+			json_object_set_new(a->revoked, json_string_value(json_object_get(j, "cert_sha256")),
+			                    json_true());
 	}
 	if (type && strcmp(type, "key.trust") == 0 &&
 	    (id = json_string_value(json_object_get(j, "key_id"))) != NULL)
@@ -310,6 +315,29 @@ static int check_registry(struct audit *a, struct fw_store *s, struct fw_diag *d
 			return rc;
 	}
 	return FW_OK;
+}
+
+/* A certificate's revocation is what the records say: revoked locally only
+ * after a cert.revoke record naming it, by a CRL only when a CRL entry (kept
+ * from a recorded crl.import) names it, and never un-revoked. */
+static int check_cert(void *arg, const struct fw_cert_row *c)
+{
+	struct audit *a = arg;
+	char hex[65];
+	int local, crl = 0;
+
+	fw_hex_encode(c->sha256, 32, hex);
+	local = json_object_get(a->revoked, hex) != NULL;
+	if (fw_store_crl_entry_has(a->s, c->issuer_hash, c->serial, &crl, NULL) != FW_OK)
+		return FW_E_STORE;
+	if ((local && c->revoked != FW_CERT_REVOKED_LOCAL) ||
+	    (!local && crl && c->revoked != FW_CERT_REVOKED_CRL) ||
+	    (c->revoked == FW_CERT_REVOKED_LOCAL && !local) ||
+	    (c->revoked == FW_CERT_REVOKED_CRL && !crl))
+		finding(a, "registry.mismatch", 0,
+		        "certificate %.16s: revoked is %d, but its records say %s", hex, c->revoked,
+		        local ? "revoked locally" : crl ? "revoked by a CRL" : "not revoked");
+	return 0;
 }
 
 /* The row hashes an import kept (a content-addressed file named by its
@@ -624,6 +652,7 @@ int fw_evidence_audit(struct fw_store *s, const char *const *held, size_t nheld,
 	a.devrecs = json_object();
 	a.operators = json_object();
 	a.campaigns = json_object();
+	a.revoked = json_object();
 	fw_compact_range_init(&a.cr);
 	rc = fw_evidence_log_key(s, &vk, NULL, d);
 	if (rc != FW_OK) {
@@ -632,6 +661,7 @@ int fw_evidence_audit(struct fw_store *s, const char *const *held, size_t nheld,
 		json_decref(a.devrecs);
 		json_decref(a.operators);
 		json_decref(a.campaigns);
+		json_decref(a.revoked);
 		return rc;
 	}
 	rc = s->ops->checkpoint_scan(s, collect_cp, &a);
@@ -680,6 +710,8 @@ int fw_evidence_audit(struct fw_store *s, const char *const *held, size_t nheld,
 	rc = check_registry(&a, s, d);
 	if (rc == FW_OK)
 		rc = fw_store_device_scan(s, check_device, &a, d);
+	if (rc == FW_OK && !a.broken)
+		rc = fw_store_cert_scan(s, 0, check_cert, &a, d);
 	/* imports no device points at any more are checked too */
 	if (rc == FW_OK && !a.broken) {
 		const char *key;
@@ -778,6 +810,7 @@ out:
 	json_decref(a.devrecs);
 	json_decref(a.operators);
 	json_decref(a.campaigns);
+	json_decref(a.revoked);
 	for (i = 0; i < a.nstates; i++)
 		free((void *)a.states[i].hashes);
 	free(a.states);

@@ -565,6 +565,20 @@ static void t_certificate_states(void)
 		CHECK_EQ(fw_evidence_audit(s, NULL, 0, NULL, NULL, &sum, &d), FW_OK);
 		CHECK_EQ(sum.findings, 0);
 	}
+	/* a revoked certificate made valid again in the database is found:
+	 * one by a CRL, one revoked locally */
+	fw_store_close(s);
+	{
+		sqlite3 *db = NULL;
+
+		CHECK_EQ(sqlite3_open(tmp("fleet.db"), &db), SQLITE_OK);
+		CHECK_EQ(sqlite3_exec(db, "UPDATE certs SET revoked = 0 WHERE revoked <> 0", NULL, NULL,
+		                      NULL),
+		         SQLITE_OK);
+		sqlite3_close(db);
+	}
+	CHECK_EQ(fw_store_open(tmp("fleet.db"), 0, &s, &d), FW_OK);
+	CHECK_EQ(audit_findings(s, "registry.mismatch"), 3); /* d-crl, d-late, d-local */
 	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
 		free(c[i].pem);
 	certgen_ca_free(ca);
