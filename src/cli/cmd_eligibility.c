@@ -30,10 +30,6 @@ static const char usage[] =
     "                    of --run N): device, verdict, reasons, evidence record\n"
     "  --json            machine-readable output\n";
 
-struct bar {
-	struct cli_progress p;
-};
-
 static void on_progress(void *arg, uint64_t done, uint64_t total)
 {
 	cli_progress(arg, done, total, "devices");
@@ -186,7 +182,7 @@ int cmd_eligibility(int argc, char **argv)
 	struct fw_store *s = NULL;
 	struct fw_diag d = {{0}};
 	struct fw_eligibility_summary sum;
-	struct bar bar;
+	struct cli_progress bar;
 	int c, rc, as_json = 0;
 	size_t i;
 
@@ -240,9 +236,10 @@ int cmd_eligibility(int argc, char **argv)
 		fw_store_close(s);
 		return rc;
 	}
-	cli_progress_init(&bar.p, "deciding");
-	rc = fw_policy_eligibility_run(s, release, &t, cli_actor(), on_progress, &bar.p, &sum, &d);
-	cli_progress_done(&bar.p);
+	cli_progress_init(&bar, "deciding");
+	rc = fw_policy_eligibility_run(s, release, &t, cli_actor(), bar.tty ? on_progress : NULL,
+	                               &bar, &sum, &d);
+	cli_progress_done(&bar);
 	fw_store_close(s);
 	if (rc != FW_OK)
 		return cli_fail("eligibility", rc, &d);

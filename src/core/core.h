@@ -138,6 +138,18 @@ FW_NODISCARD int fw_b64_decode(const char *in, size_t in_len, uint8_t *out, size
  * *out malloc'd and NUL-ended. FW_E_FORMAT names the offending key/value.
  */
 FW_NODISCARD int fw_json_canonical(const void *v, char **out, size_t *len, struct fw_diag *d);
+/* The same form written piece by piece, for a writer that knows its keys
+ * (eligibility decision records): a growing buffer that remembers running
+ * out of memory instead of failing each call (check .oom at the end).
+ * fw_jbuf_str writes s (n bytes of UTF-8) as a JSON string, escaped as
+ * fw_json_canonical escapes. .buf is malloc'd; not NUL-terminated. */
+struct fw_jbuf {
+	char *buf;
+	size_t len, cap;
+	int oom;
+};
+void fw_jbuf_raw(struct fw_jbuf *b, const char *s, size_t n);
+void fw_jbuf_str(struct fw_jbuf *b, const char *s, size_t n);
 
 /* Wall-clock time in Unix milliseconds. */
 int64_t fw_time_ms(void);

@@ -15,13 +15,7 @@
 #define MAX_SAFE_INT 9007199254740991LL
 #define MAX_DEPTH 16
 
-struct out {
-	char *buf;
-	size_t len, cap;
-	int oom;
-};
-
-static void grow(struct out *o, size_t n)
+static void grow(struct fw_jbuf *o, size_t n)
 {
 	size_t cap = o->cap ? o->cap : 512;
 	char *b;
@@ -38,7 +32,7 @@ static void grow(struct out *o, size_t n)
 }
 
 /* the buffer always has room for a terminating NUL, written at the end */
-static inline void put(struct out *o, const char *s, size_t n)
+static inline void put(struct fw_jbuf *o, const char *s, size_t n)
 {
 	if (o->len + n + 1 > o->cap) {
 		if (o->oom)
@@ -51,7 +45,12 @@ static inline void put(struct out *o, const char *s, size_t n)
 	o->len += n;
 }
 
-static void put_string(struct out *o, const char *s, size_t n)
+void fw_jbuf_raw(struct fw_jbuf *o, const char *s, size_t n)
+{
+	put(o, s, n);
+}
+
+void fw_jbuf_str(struct fw_jbuf *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i, run = 0;
@@ -112,7 +111,7 @@ static size_t key_ok(const char *k)
 	return (size_t)(p - k);
 }
 
-static int emit(struct out *o, const json_t *v, int depth, const char *where, struct fw_diag *d)
+static int emit(struct fw_jbuf *o, const json_t *v, int depth, const char *where, struct fw_diag *d)
 {
 	size_t i;
 
@@ -180,7 +179,7 @@ static int emit(struct out *o, const json_t *v, int depth, const char *where, st
 		put(o, "]", 1);
 		return FW_OK;
 	case JSON_STRING:
-		put_string(o, json_string_value(v), json_string_length(v));
+		fw_jbuf_str(o, json_string_value(v), json_string_length(v));
 		return FW_OK;
 	case JSON_INTEGER: {
 		json_int_t x = json_integer_value(v);
@@ -221,7 +220,7 @@ static int emit(struct out *o, const json_t *v, int depth, const char *where, st
 
 int fw_json_canonical(const void *v, char **out, size_t *len, struct fw_diag *d)
 {
-	struct out o = {NULL, 0, 0, 0};
+	struct fw_jbuf o = {NULL, 0, 0, 0};
 	int rc;
 
 	if (v == NULL)

@@ -371,31 +371,6 @@ int fw_key_verify(const struct fw_key *key, const uint8_t *msg, size_t len,
 	return ok ? FW_OK : FW_E_SIGNATURE;
 }
 
-struct fw_sha256_ctx *fw_sha256_begin(void)
-{
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-
-	if (md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(md);
-		md = NULL;
-	}
-	return (struct fw_sha256_ctx *)md;
-}
-
-void fw_sha256_update(struct fw_sha256_ctx *c, const void *p, size_t n)
-{
-	EVP_DigestUpdate((EVP_MD_CTX *)c, p, n);
-}
-
-int fw_sha256_end(struct fw_sha256_ctx *c, uint8_t out[32])
-{
-	unsigned int len = 32;
-	int ok = c && EVP_DigestFinal_ex((EVP_MD_CTX *)c, out, &len) == 1;
-
-	EVP_MD_CTX_free((EVP_MD_CTX *)c);
-	return ok ? FW_OK : FW_E_CRYPTO;
-}
-
 int fw_sha256_file(const char *path, uint8_t out[32], uint64_t *size, struct fw_diag *d)
 {
 	EVP_MD_CTX *md = NULL;

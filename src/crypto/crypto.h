@@ -66,12 +66,6 @@ FW_NODISCARD int fw_key_verify(const struct fw_key *key, const uint8_t *msg, siz
 FW_NODISCARD int fw_sha256_file(const char *path, uint8_t out[32], uint64_t *size,
                                 struct fw_diag *d);
 void fw_sha256(const uint8_t *p, size_t n, uint8_t out[32]);
-/* Incremental SHA-256: begin (NULL when out of memory), update, end (frees
- * the context; FW_E_CRYPTO if it failed). */
-struct fw_sha256_ctx;
-struct fw_sha256_ctx *fw_sha256_begin(void);
-void fw_sha256_update(struct fw_sha256_ctx *c, const void *p, size_t n);
-FW_NODISCARD int fw_sha256_end(struct fw_sha256_ctx *c, uint8_t out[32]);
 
 /* ---- X.509 device identities (x509.c) ---- */
 

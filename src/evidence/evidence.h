@@ -170,6 +170,12 @@ FW_NODISCARD int fw_consistency_parse(const char *s, size_t len, struct fw_consi
  * ms, as claimed by this host), actor. New reference; add fields, then
  * append. */
 json_t *fw_evidence_record_new(const char *type, const char *actor);
+/* A reference to a record, {"idx": n, "lh": "<hex leaf hash>"}, as records
+ * ("refs") and registry documents ("added", "updated", ...) hold them (new
+ * reference); and read back: FW_E_STORE when malformed. */
+json_t *fw_evidence_ref_json(uint64_t idx, const uint8_t leaf_hash[FW_HASH_LEN]);
+FW_NODISCARD int fw_evidence_ref_parse(const json_t *ref, uint64_t *idx,
+                                       uint8_t leaf_hash[FW_HASH_LEN]);
 /* Add {"idx":..,"lh":"<hex>"} to the record's "refs": an earlier record it
  * relied on. */
 FW_NODISCARD int fw_evidence_record_ref(json_t *record, uint64_t idx,

@@ -26,18 +26,36 @@ json_t *fw_evidence_record_new(const char *type, const char *actor)
 	return r;
 }
 
+json_t *fw_evidence_ref_json(uint64_t idx, const uint8_t lh[FW_HASH_LEN])
+{
+	char hex[65];
+
+	fw_hex_encode(lh, FW_HASH_LEN, hex);
+	return json_pack("{sIss}", "idx", (json_int_t)idx, "lh", hex);
+}
+
+int fw_evidence_ref_parse(const json_t *ref, uint64_t *idx, uint8_t lh[FW_HASH_LEN])
+{
+	const char *h = json_string_value(json_object_get(ref, "lh"));
+	json_t *i = json_object_get(ref, "idx");
+
+	if (!json_is_integer(i) || json_integer_value(i) < 0 || h == NULL ||
+	    fw_hex_decode(h, lh, FW_HASH_LEN) != FW_OK)
+		return FW_E_STORE;
+	*idx = (uint64_t)json_integer_value(i);
+	return FW_OK;
+}
+
 int fw_evidence_record_ref(json_t *record, uint64_t idx, const uint8_t lh[FW_HASH_LEN])
 {
 	json_t *refs = json_object_get(record, "refs"), *ref;
-	char hex[65];
 
 	if (refs == NULL) {
 		refs = json_array();
 		if (refs == NULL || json_object_set_new(record, "refs", refs) != 0)
 			return FW_E_NOMEM;
 	}
-	fw_hex_encode(lh, FW_HASH_LEN, hex);
-	ref = json_pack("{sIss}", "idx", (json_int_t)idx, "lh", hex);
+	ref = fw_evidence_ref_json(idx, lh);
 	if (ref == NULL || json_array_append_new(refs, ref) != 0)
 		return FW_E_NOMEM;
 	return FW_OK;

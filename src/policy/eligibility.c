@@ -113,9 +113,7 @@ int fw_policy_release_load(struct fw_store *s, const char *ref, struct fw_policy
 	v = json_string_value(json_object_get(doc, "status"));
 	r->signer_revoked = v == NULL || strcmp(v, "ok") != 0; /* default-deny */
 	added = json_object_get(doc, "added");
-	r->rec = (uint64_t)json_integer_value(json_object_get(added, "idx"));
-	v = json_string_value(json_object_get(added, "lh"));
-	rc = v && fw_hex_decode(v, r->rec_lh, 32) == FW_OK
+	rc = fw_evidence_ref_parse(added, &r->rec, r->rec_lh) == FW_OK
 	         ? FW_OK
 	         : fw_diag_set(d, FW_E_STORE, "release %.16s: its record reference is malformed",
 	                       r->id);
@@ -124,24 +122,6 @@ int fw_policy_release_load(struct fw_store *s, const char *ref, struct fw_policy
 }
 
 /* ---- one decision ---- */
-
-static int in_cohorts(const char *list, const char *c)
-{
-	size_t n = strlen(c);
-	const char *p = list;
-
-	while (*p) {
-		const char *e = strchr(p, ';');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-
-		if (len == n && memcmp(p, c, n) == 0)
-			return 1;
-		if (e == NULL)
-			break;
-		p = e + 1;
-	}
-	return 0;
-}
 
 /* the last day of support as Unix seconds of its end (23:59:59 UTC) */
 static int support_ended(const char *until, int64_t now)
@@ -202,7 +182,7 @@ uint32_t fw_policy_decide(const struct fw_policy_release *r, const struct fw_pol
 	}
 	if (t && t->ncohorts) {
 		for (i = 0; i < t->ncohorts; i++)
-			if (in_cohorts(dev->cohorts, t->cohorts[i]))
+			if (fw_cohorts_have(dev->cohorts, t->cohorts[i]))
 				break;
 		if (i == t->ncohorts)
 			m |= 1u << FW_R_TARGET_COHORT;
@@ -234,78 +214,22 @@ uint32_t fw_policy_decide(const struct fw_policy_release *r, const struct fw_pol
 
 /* ---- canonical JSON of a decision record, written directly ---- */
 
-struct buf {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void put(struct buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		char *p;
-
-		while (b->len + n + 1 > cap)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (p == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = 0;
-}
-
 /* lit must be a string literal (its size is taken) */
-#define PUTS(b, lit) put((b), "" lit, sizeof(lit) - 1)
+#define PUTS(b, lit) fw_jbuf_raw((b), "" lit, sizeof(lit) - 1)
 
-/* a JSON string as JCS writes it: only '"', '\\' and controls are escaped */
-static void put_str(struct buf *b, const char *s)
+static void put_str(struct fw_jbuf *b, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
-	const char *run = s;
-
-	PUTS(b, "\"");
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		char esc[7];
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		put(b, run, (size_t)(s - run));
-		run = s + 1;
-		switch (c) {
-		case '"': PUTS(b, "\\\""); break;
-		case '\\': PUTS(b, "\\\\"); break;
-		case '\b': PUTS(b, "\\b"); break;
-		case '\f': PUTS(b, "\\f"); break;
-		case '\n': PUTS(b, "\\n"); break;
-		case '\r': PUTS(b, "\\r"); break;
-		case '\t': PUTS(b, "\\t"); break;
-		default:
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			put(b, esc, 6);
-		}
-	}
-	put(b, run, (size_t)(s - run));
-	PUTS(b, "\"");
+	fw_jbuf_str(b, s, strlen(s));
 }
 
-static void put_u64(struct buf *b, uint64_t v)
+static void put_u64(struct fw_jbuf *b, uint64_t v)
 {
 	char n[24];
 
-	put(b, n, (size_t)snprintf(n, sizeof(n), "%llu", (unsigned long long)v));
+	fw_jbuf_raw(b, n, (size_t)snprintf(n, sizeof(n), "%llu", (unsigned long long)v));
 }
 
-static void put_ref(struct buf *b, uint64_t idx, const uint8_t lh[32])
+static void put_ref(struct fw_jbuf *b, uint64_t idx, const uint8_t lh[32])
 {
 	char hex[65];
 
@@ -313,11 +237,11 @@ static void put_ref(struct buf *b, uint64_t idx, const uint8_t lh[32])
 	put_u64(b, idx);
 	PUTS(b, ",\"lh\":\"");
 	fw_hex_encode(lh, 32, hex);
-	put(b, hex, 64);
+	fw_jbuf_raw(b, hex, 64);
 	PUTS(b, "\"}");
 }
 
-static void put_cohorts(struct buf *b, const char *list)
+static void put_cohorts(struct fw_jbuf *b, const char *list)
 {
 	const char *p = list;
 	char name[FW_FIELD_MAX];
@@ -350,7 +274,7 @@ struct run_ctx {
 	const char *actor;
 	uint64_t run;
 	int64_t now, ts_ms;
-	struct buf b;
+	struct fw_jbuf b;
 	struct fw_eligibility_summary *sum;
 	fw_policy_progress_fn progress;
 	void *parg;
@@ -365,7 +289,7 @@ struct run_ctx {
 static void decision_record(struct run_ctx *c, const struct fw_device_row *dev,
                             const char *cert_state, uint32_t m)
 {
-	struct buf *b = &c->b;
+	struct fw_jbuf *b = &c->b;
 	char hex[65];
 	size_t i;
 	int first = 1;
@@ -385,7 +309,7 @@ static void decision_record(struct run_ctx *c, const struct fw_device_row *dev,
 		else
 			PUTS(b, "\"names_device\":false,\"sha256\":\"");
 		fw_hex_encode(dev->cert, 32, hex);
-		put(b, hex, 64);
+		fw_jbuf_raw(b, hex, 64);
 		PUTS(b, "\",");
 	}
 	PUTS(b, "\"state\":");
@@ -458,7 +382,7 @@ static int decide_one(void *arg, const struct fw_device_row *dev, const struct f
 	decision_record(c, dev, cs, m);
 	if (c->b.oom)
 		return c->rc = fw_diag_set(c->d, FW_E_NOMEM, "out of memory");
-	e.bytes = c->b.p;
+	e.bytes = c->b.buf;
 	e.len = c->b.len;
 	rc = fw_evidence_append_entry(c->s, &e, &idx, NULL, c->d);
 	if (rc == FW_OK)
@@ -518,9 +442,12 @@ static int run_prepare(struct fw_store *s, void *arg, json_t *record, struct fw_
 	if (rc != FW_OK)
 		return rc;
 	c->run++;
-	rc = fw_store_device_count(s, &c->total, d);
-	if (rc != FW_OK)
-		return rc;
+	/* the total is for progress only: no extra pass over the fleet without it */
+	if (c->progress) {
+		rc = fw_store_device_count(s, &c->total, d);
+		if (rc != FW_OK)
+			return rc;
+	}
 	rc = fw_store_device_scan(s, decide_one, c, d);
 	if (rc != FW_OK)
 		return c->rc ? c->rc : rc;
@@ -552,27 +479,20 @@ static int run_apply(struct fw_store *s, void *arg, uint64_t idx, const uint8_t 
 {
 	struct run_ctx *c = arg;
 	json_t *doc = json_deep_copy(c->record);
-	char id[24], hex[65], rhex[65], *text;
+	char id[24];
 	int rc;
 
 	if (doc == NULL)
 		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
-	fw_hex_encode(lh, 32, hex);
-	fw_hex_encode(c->r->rec_lh, 32, rhex);
 	json_object_del(doc, "refs");
 	json_object_del(doc, "type");
 	json_object_del(doc, "v");
-	json_object_set_new(doc, "summary", json_pack("{sIss}", "idx", (json_int_t)idx, "lh", hex));
-	json_object_set_new(doc, "release_record",
-	                    json_pack("{sIss}", "idx", (json_int_t)c->r->rec, "lh", rhex));
-	text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(doc);
-	if (text == NULL)
-		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
+	json_object_set_new(doc, "summary", fw_evidence_ref_json(idx, lh));
+	json_object_set_new(doc, "release_record", fw_evidence_ref_json(c->r->rec, c->r->rec_lh));
 	/* ids sort as numbers */
 	snprintf(id, sizeof(id), "%012llu", (unsigned long long)c->run);
-	rc = fw_store_object_put(s, KIND_RUN, id, text, 0, d);
-	free(text);
+	rc = fw_registry_doc_put(s, KIND_RUN, id, doc, 0, d);
+	json_decref(doc);
 	c->sum->run = c->run;
 	c->sum->summary_idx = idx;
 	return rc;
@@ -615,7 +535,7 @@ int fw_policy_eligibility_run(struct fw_store *s, const char *release_ref,
 	if (rc != FW_OK)
 		memset(sum, 0, sizeof(*sum)); /* nothing was recorded */
 	json_decref(c.record);
-	free(c.b.p);
+	free(c.b.buf);
 	free(r);
 	return rc;
 }

@@ -138,14 +138,6 @@ const char *fw_cert_state(const struct fw_device_row *dev, const struct fw_cert_
 
 /* ---- documents ---- */
 
-static json_t *ref_json(uint64_t idx, const uint8_t lh[32])
-{
-	char hex[65];
-
-	fw_hex_encode(lh, 32, hex);
-	return json_pack("{sIss}", "idx", (json_int_t)idx, "lh", hex);
-}
-
 static json_t *cohort_array(const char *cohorts)
 {
 	json_t *a = json_array();
@@ -210,7 +202,7 @@ json_t *fw_registry_device_json(const struct fw_device_row *dev, const struct fw
 	} else {
 		json_object_set_new(o, "certificate", json_null());
 	}
-	json_object_set_new(o, "record", ref_json(dev->rec, dev->rec_lh));
+	json_object_set_new(o, "record", fw_evidence_ref_json(dev->rec, dev->rec_lh));
 	return o;
 }
 
@@ -289,7 +281,7 @@ int fw_device_filter_add(struct fw_device_filter *f, char *expr, struct fw_diag 
 	return FW_OK;
 }
 
-static int has_cohort(const char *list, const char *c)
+int fw_cohorts_have(const char *list, const char *c)
 {
 	size_t n = strlen(c);
 	const char *p = list;
@@ -316,7 +308,7 @@ int fw_device_filter_match(const struct fw_device_filter *f, const struct fw_dev
 	    (f->family && strcmp(f->family, dev->family) != 0) ||
 	    (f->hw_revision && strcmp(f->hw_revision, dev->hw_revision) != 0) ||
 	    (f->lifecycle && strcmp(f->lifecycle, dev->lifecycle) != 0) ||
-	    (f->cohort && !has_cohort(dev->cohorts, f->cohort)) ||
+	    (f->cohort && !fw_cohorts_have(dev->cohorts, f->cohort)) ||
 	    (f->cert && strcmp(f->cert, fw_cert_state(dev, cert, now)) != 0))
 		return 0;
 	if (f->has_range) {
@@ -406,17 +398,6 @@ static int lc_apply(struct fw_store *s, void *arg, uint64_t idx, const uint8_t l
 	return fw_store_device_put(s, c->row, 1, d);
 }
 
-static int reason_ok(const char *reason, struct fw_diag *d)
-{
-	if (reason == NULL || reason[0] == 0)
-		return fw_diag_set(d, FW_E_ARG, "--reason: a reason is required");
-	if (strlen(reason) > 1000 || !fw_text_valid(reason))
-		return fw_diag_set(d, FW_E_ARG,
-		                   "--reason: at most 1000 bytes of UTF-8 text without control "
-		                   "characters");
-	return FW_OK;
-}
-
 int fw_registry_device_lifecycle(struct fw_store *s, const char *id, const char *to,
                                  const char *reason, const char *actor, uint64_t *idx,
                                  struct fw_diag *d)
@@ -431,7 +412,7 @@ int fw_registry_device_lifecycle(struct fw_store *s, const char *id, const char 
 		                   "'%s' is not a lifecycle state (manufactured, provisioned, active, "
 		                   "quarantined, end_of_support, decommissioned)",
 		                   to);
-	rc = reason_ok(reason, d);
+	rc = fw_registry_reason_ok(reason, 1000, d);
 	if (rc != FW_OK)
 		return rc;
 	c.row = malloc(sizeof(*c.row));
@@ -557,8 +538,8 @@ static int cohorts_field(const struct fw_devrow *row, char *out, size_t cap, str
  * before CA documents carried it). */
 static void issuer_name(struct import *im, const uint8_t ca[32], uint8_t name_hash[32])
 {
-	char hex[65], *text = NULL;
-	json_t *doc;
+	char hex[65];
+	json_t *doc = NULL;
 	const char *sh;
 
 	if (im->last_ca_valid && memcmp(im->last_ca, ca, 32) == 0) {
@@ -566,10 +547,8 @@ static void issuer_name(struct import *im, const uint8_t ca[32], uint8_t name_ha
 		return;
 	}
 	fw_hex_encode(ca, 32, hex);
-	if (fw_store_object_get(im->s, "ca", hex, &text, NULL) != FW_OK)
+	if (fw_registry_doc_get(im->s, "ca", hex, &doc, NULL) != FW_OK)
 		return;
-	doc = json_loads(text, 0, NULL);
-	free(text);
 	sh = json_string_value(json_object_get(doc, "subject_hash"));
 	if (sh && fw_hex_decode(sh, im->last_ca_name, 32) == FW_OK) {
 		memcpy(im->last_ca, ca, 32);

@@ -16,51 +16,9 @@
 #define KIND_CA "ca"
 #define KIND_CRL "crl"
 
-static json_t *ref_json(uint64_t idx, const uint8_t lh[32])
-{
-	char hex[65];
-
-	fw_hex_encode(lh, 32, hex);
-	return json_pack("{sIss}", "idx", (json_int_t)idx, "lh", hex);
-}
-
-static int put_doc(struct fw_store *s, const char *kind, const char *id, json_t *doc,
-                   struct fw_diag *d)
-{
-	char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-	int rc;
-
-	if (text == NULL)
-		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
-	rc = fw_store_object_put(s, kind, id, text, 1, d);
-	free(text);
-	return rc;
-}
-
-static int collect(void *arg, const char *id, const char *doc)
-{
-	json_t *j = json_loads(doc, 0, NULL);
-
-	(void)id;
-	if (j == NULL)
-		return FW_E_STORE;
-	return json_array_append_new(arg, j) == 0 ? 0 : FW_E_NOMEM;
-}
-
 int fw_registry_ca_list(struct fw_store *s, json_t **cas, struct fw_diag *d)
 {
-	json_t *a = json_array();
-	int rc;
-
-	if (a == NULL)
-		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
-	rc = fw_store_object_scan(s, KIND_CA, collect, a, d);
-	if (rc != FW_OK) {
-		json_decref(a);
-		return rc == FW_E_STORE ? fw_diag_set(d, rc, "a stored CA document is malformed") : rc;
-	}
-	*cas = a;
-	return FW_OK;
+	return fw_registry_doc_list(s, KIND_CA, cas, d);
 }
 
 /* The stored CAs as parsed certificates (*v malloc'd, *n entries). */
@@ -192,8 +150,9 @@ static int ca_apply(struct fw_store *s, void *arg, uint64_t idx, const uint8_t l
 	int rc = FW_OK;
 
 	json_array_foreach(c->docs, i, doc) {
-		json_object_set_new(doc, "added", ref_json(idx, lh));
-		rc = put_doc(s, KIND_CA, json_string_value(json_object_get(doc, "sha256")), doc, d);
+		json_object_set_new(doc, "added", fw_evidence_ref_json(idx, lh));
+		rc = fw_registry_doc_put(s, KIND_CA, json_string_value(json_object_get(doc, "sha256")),
+		                         doc, 1, d);
 		if (rc != FW_OK)
 			return rc;
 	}
@@ -344,27 +303,39 @@ struct crl_import {
 	uint64_t entries, revoked;
 	json_t *doc;
 	char issuer_hex[65];
+	const char *path;
 };
+
+/* A CRL must be newer than the last one of its CA (FW_E_CONFLICT). */
+static int crl_newer(struct fw_store *s, const struct crl_import *c, struct fw_diag *d)
+{
+	json_t *prev = NULL;
+	json_int_t t;
+
+	if (fw_registry_doc_get(s, KIND_CRL, c->issuer_hex, &prev, NULL) != FW_OK)
+		return FW_OK;
+	t = json_integer_value(json_object_get(prev, "this_update"));
+	json_decref(prev);
+	if ((int64_t)t < c->info.this_update)
+		return FW_OK;
+	return fw_diag_set(d, FW_E_CONFLICT,
+	                   "%s: not newer than the CRL of %s imported before (thisUpdate %lld, "
+	                   "stored %lld)",
+	                   c->path, c->info.issuer, (long long)c->info.this_update, (long long)t);
+}
 
 static int crl_apply(struct fw_store *s, void *arg, uint64_t idx, const uint8_t lh[32],
                      struct fw_diag *d)
 {
 	struct crl_import *c = arg;
-	char serial[FW_SERIAL_HEX_MAX], *prev = NULL;
+	char serial[FW_SERIAL_HEX_MAX];
 	size_t i;
 	int rc;
 
 	/* again inside the transaction: another import may have come first */
-	if (fw_store_object_get(s, KIND_CRL, c->issuer_hex, &prev, NULL) == FW_OK) {
-		json_t *p = json_loads(prev, 0, NULL);
-		json_int_t t = json_integer_value(json_object_get(p, "this_update"));
-
-		json_decref(p);
-		free(prev);
-		if ((int64_t)t >= c->info.this_update)
-			return fw_diag_set(d, FW_E_CONFLICT,
-			                   "not newer than the CRL of %s imported before", c->info.issuer);
-	}
+	rc = crl_newer(s, c, d);
+	if (rc != FW_OK)
+		return rc;
 	for (i = 0; i < c->info.revoked; i++) {
 		uint64_t n = 0;
 
@@ -377,8 +348,8 @@ static int crl_apply(struct fw_store *s, void *arg, uint64_t idx, const uint8_t 
 		c->revoked += n;
 	}
 	c->entries = c->info.revoked;
-	json_object_set_new(c->doc, "imported", ref_json(idx, lh));
-	return put_doc(s, KIND_CRL, c->issuer_hex, c->doc, d);
+	json_object_set_new(c->doc, "imported", fw_evidence_ref_json(idx, lh));
+	return fw_registry_doc_put(s, KIND_CRL, c->issuer_hex, c->doc, 1, d);
 }
 
 int fw_registry_crl_import(struct fw_store *s, const char *path, const char *actor,
@@ -391,7 +362,7 @@ int fw_registry_crl_import(struct fw_store *s, const char *path, const char *act
 	size_t ncas = 0;
 	uint8_t *data = NULL, sha[32];
 	size_t len = 0;
-	char hex[65], *prev = NULL;
+	char hex[65];
 	json_t *rec = NULL;
 	int rc;
 
@@ -435,19 +406,11 @@ int fw_registry_crl_import(struct fw_store *s, const char *path, const char *act
 		}
 	}
 	fw_hex_encode(c.info.issuer_hash, 32, c.issuer_hex);
-	if (fw_store_object_get(s, KIND_CRL, c.issuer_hex, &prev, NULL) == FW_OK) {
-		json_t *p = json_loads(prev, 0, NULL);
-		json_int_t t = json_integer_value(json_object_get(p, "this_update"));
-
-		json_decref(p);
-		if ((int64_t)t >= c.info.this_update) {
-			rc = fw_diag_set(d, FW_E_CONFLICT,
-			                 "%s: not newer than the CRL of %s imported before (thisUpdate "
-			                 "%lld, stored %lld)",
-			                 path, c.info.issuer, (long long)c.info.this_update, (long long)t);
-			goto out;
-		}
-	}
+	c.path = path;
+	/* before the CRL is kept: the common refusal leaves nothing behind */
+	rc = crl_newer(s, &c, d);
+	if (rc != FW_OK)
+		goto out;
 	rc = fw_store_blob_put(s, data, len, sha, d);
 	if (rc != FW_OK)
 		goto out;
@@ -471,7 +434,6 @@ int fw_registry_crl_import(struct fw_store *s, const char *path, const char *act
 out:
 	json_decref(rec);
 	json_decref(c.doc);
-	free(prev);
 	fw_cert_bundle_free(cas, ncas);
 	fw_crl_free(c.crl);
 	free(data);
@@ -540,12 +502,8 @@ int fw_registry_cert_revoke(struct fw_store *s, const char *device, const char *
 	json_t *rec;
 	int rc;
 
-	if (reason == NULL || reason[0] == 0)
-		return fw_diag_set(d, FW_E_ARG, "--reason: a reason is required");
-	if (strlen(reason) > 1000 || !fw_text_valid(reason))
-		return fw_diag_set(d, FW_E_ARG,
-		                   "--reason: at most 1000 bytes of UTF-8 text without control "
-		                   "characters");
+	if (fw_registry_reason_ok(reason, 1000, d) != FW_OK)
+		return FW_E_ARG;
 	memset(&r, 0, sizeof(r));
 	r.device = device;
 	r.reason = reason;

@@ -28,83 +28,19 @@ int fw_operator_role_valid(const char *role)
 	return 0;
 }
 
-static int name_ok(const char *name)
-{
-	size_t n = strlen(name), i;
-
-	if (n == 0 || n > 64)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_' || c == '.'))
-			return 0;
-	}
-	return 1;
-}
-
-static json_t *ref_json(uint64_t idx, const uint8_t lh[32])
-{
-	char hex[65];
-
-	fw_hex_encode(lh, 32, hex);
-	return json_pack("{sIss}", "idx", (json_int_t)idx, "lh", hex);
-}
-
-static int put_doc(struct fw_store *s, const char *id, json_t *doc, int replace,
-                   struct fw_diag *d)
-{
-	char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-	int rc;
-
-	if (text == NULL)
-		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
-	rc = fw_store_object_put(s, KIND_OPERATOR, id, text, replace, d);
-	free(text);
-	return rc;
-}
-
 int fw_registry_operator_get(struct fw_store *s, const char *name, json_t **doc,
                              struct fw_diag *d)
 {
-	char *text = NULL;
-	int rc = fw_store_object_get(s, KIND_OPERATOR, name, &text, NULL);
+	int rc = fw_registry_doc_get(s, KIND_OPERATOR, name, doc, d);
 
 	if (rc == FW_E_NOT_FOUND)
 		return fw_diag_set(d, rc, "no operator '%s' (see 'fwtrust operator list')", name);
-	if (rc != FW_OK)
-		return fw_diag_set(d, rc, "reading operator '%s' failed", name);
-	*doc = json_loads(text, 0, NULL);
-	free(text);
-	return *doc ? FW_OK : fw_diag_set(d, FW_E_STORE, "operator %s: stored document is malformed",
-	                                  name);
-}
-
-static int collect(void *arg, const char *id, const char *doc)
-{
-	json_t *j = json_loads(doc, 0, NULL);
-
-	(void)id;
-	if (j == NULL)
-		return FW_E_STORE;
-	return json_array_append_new(arg, j) == 0 ? 0 : FW_E_NOMEM;
+	return rc;
 }
 
 int fw_registry_operator_list(struct fw_store *s, json_t **ops, struct fw_diag *d)
 {
-	json_t *a = json_array();
-	int rc;
-
-	if (a == NULL)
-		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
-	rc = fw_store_object_scan(s, KIND_OPERATOR, collect, a, d);
-	if (rc != FW_OK) {
-		json_decref(a);
-		return rc == FW_E_STORE ? fw_diag_set(d, rc, "a stored operator is malformed") : rc;
-	}
-	*ops = a;
-	return FW_OK;
+	return fw_registry_doc_list(s, KIND_OPERATOR, ops, d);
 }
 
 struct by_key {
@@ -174,8 +110,8 @@ static int add_apply(struct fw_store *s, void *arg, uint64_t idx, const uint8_t 
 {
 	struct op_add *a = arg;
 
-	json_object_set_new(a->doc, "added", ref_json(idx, lh));
-	return put_doc(s, a->name, a->doc, 0, d);
+	json_object_set_new(a->doc, "added", fw_evidence_ref_json(idx, lh));
+	return fw_registry_doc_put(s, KIND_OPERATOR, a->name, a->doc, 0, d);
 }
 
 int fw_registry_operator_add(struct fw_store *s, const char *name, const char *role,
@@ -191,7 +127,7 @@ int fw_registry_operator_add(struct fw_store *s, const char *name, const char *r
 	json_t *rec = NULL;
 	int rc;
 
-	if (!name_ok(name))
+	if (!fw_registry_name_ok(name))
 		return fw_diag_set(d, FW_E_ARG, "operator name '%s': 1-64 of [A-Za-z0-9._-]", name);
 	if (!fw_operator_role_valid(role))
 		return fw_diag_set(d, FW_E_ARG,
@@ -247,6 +183,7 @@ static int disable_prepare(struct fw_store *s, void *arg, json_t *record, struct
 	struct op_disable *o = arg;
 	json_t *added;
 	const char *state;
+	uint64_t idx;
 	uint8_t lh[32];
 	int rc = fw_registry_operator_get(s, o->name, &o->doc, d);
 
@@ -259,9 +196,8 @@ static int disable_prepare(struct fw_store *s, void *arg, json_t *record, struct
 	json_object_set_new(record, "name", json_string(o->name));
 	json_object_set_new(record, "key_id", json_incref(json_object_get(o->doc, "key_id")));
 	json_object_set_new(record, "reason", json_string(o->reason));
-	if (fw_hex_decode(json_string_value(json_object_get(added, "lh")), lh, 32) != FW_OK ||
-	    fw_evidence_record_ref(record, (uint64_t)json_integer_value(json_object_get(added, "idx")),
-	                           lh) != FW_OK)
+	if (fw_evidence_ref_parse(added, &idx, lh) != FW_OK ||
+	    fw_evidence_record_ref(record, idx, lh) != FW_OK)
 		return fw_diag_set(d, FW_E_STORE, "operator %s: its record reference is malformed",
 		                   o->name);
 	json_object_set_new(o->doc, "state", json_string("disabled"));
@@ -274,8 +210,8 @@ static int disable_apply(struct fw_store *s, void *arg, uint64_t idx, const uint
 {
 	struct op_disable *o = arg;
 
-	json_object_set_new(o->doc, "disabled", ref_json(idx, lh));
-	return put_doc(s, o->name, o->doc, 1, d);
+	json_object_set_new(o->doc, "disabled", fw_evidence_ref_json(idx, lh));
+	return fw_registry_doc_put(s, KIND_OPERATOR, o->name, o->doc, 1, d);
 }
 
 int fw_registry_operator_disable(struct fw_store *s, const char *name, const char *reason,
@@ -287,9 +223,8 @@ int fw_registry_operator_disable(struct fw_store *s, const char *name, const cha
 	json_t *rec;
 	int rc;
 
-	if (reason == NULL || reason[0] == '\0' || strlen(reason) > 1000 || !fw_text_valid(reason))
-		return fw_diag_set(d, FW_E_ARG,
-		                   "--reason: 1-1000 bytes of UTF-8 text without control characters");
+	if (fw_registry_reason_ok(reason, 1000, d) != FW_OK)
+		return FW_E_ARG;
 	rec = fw_evidence_record_new("operator.disable", actor);
 	if (rec == NULL)
 		return fw_diag_set(d, FW_E_NOMEM, "out of memory");

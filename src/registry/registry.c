@@ -13,16 +13,10 @@
 #define KIND_KEY "key"
 #define KIND_RELEASE "release"
 
-static json_t *ref_json(uint64_t idx, const uint8_t lh[32])
-{
-	char hex[65];
+/* ---- documents ---- */
 
-	fw_hex_encode(lh, 32, hex);
-	return json_pack("{sIss}", "idx", (json_int_t)idx, "lh", hex);
-}
-
-static int put_doc(struct fw_store *s, const char *kind, const char *id, json_t *doc,
-                   int replace, struct fw_diag *d)
+int fw_registry_doc_put(struct fw_store *s, const char *kind, const char *id, const json_t *doc,
+                        int replace, struct fw_diag *d)
 {
 	char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
 	int rc;
@@ -34,8 +28,8 @@ static int put_doc(struct fw_store *s, const char *kind, const char *id, json_t 
 	return rc;
 }
 
-static int get_doc(struct fw_store *s, const char *kind, const char *id, json_t **doc,
-                   struct fw_diag *d)
+int fw_registry_doc_get(struct fw_store *s, const char *kind, const char *id, json_t **doc,
+                        struct fw_diag *d)
 {
 	char *text = NULL;
 	int rc = fw_store_object_get(s, kind, id, &text, d);
@@ -46,6 +40,61 @@ static int get_doc(struct fw_store *s, const char *kind, const char *id, json_t 
 	free(text);
 	return *doc ? FW_OK : fw_diag_set(d, FW_E_STORE, "%s %s: stored document is malformed",
 	                                  kind, id);
+}
+
+static int collect(void *arg, const char *id, const char *doc)
+{
+	json_t *j = json_loads(doc, 0, NULL);
+
+	(void)id;
+	if (j == NULL)
+		return FW_E_STORE;
+	return json_array_append_new(arg, j) == 0 ? 0 : FW_E_NOMEM;
+}
+
+int fw_registry_doc_list(struct fw_store *s, const char *kind, json_t **docs, struct fw_diag *d)
+{
+	json_t *a = json_array();
+	int rc;
+
+	if (a == NULL)
+		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
+	rc = fw_store_object_scan(s, kind, collect, a, d);
+	if (rc != FW_OK) {
+		json_decref(a);
+		if (rc == FW_E_STORE || rc == FW_E_NOMEM)
+			fw_diag_set(d, rc, rc == FW_E_NOMEM ? "out of memory"
+			                                    : "a stored %s document is malformed", kind);
+		return rc;
+	}
+	*docs = a;
+	return FW_OK;
+}
+
+int fw_registry_name_ok(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+int fw_registry_reason_ok(const char *reason, size_t max, struct fw_diag *d)
+{
+	if (reason == NULL || reason[0] == '\0' || strlen(reason) > max || !fw_text_valid(reason))
+		return fw_diag_set(d, FW_E_ARG,
+		                   "--reason: 1-%zu bytes of UTF-8 text without control characters are "
+		                   "required",
+		                   max);
+	return FW_OK;
 }
 
 struct find {
@@ -108,7 +157,7 @@ static int find_one(struct fw_store *s, const char *kind, const char *ref, const
 	if (f.matches > 1)
 		return fw_diag_set(d, FW_E_ARG, "'%s' matches %d %ss: give more of the id", ref,
 		                   f.matches, kind);
-	return get_doc(s, kind, f.id, doc, d);
+	return fw_registry_doc_get(s, kind, f.id, doc, d);
 }
 
 int fw_registry_key_find(struct fw_store *s, const char *ref, json_t **doc, struct fw_diag *d)
@@ -130,24 +179,8 @@ static int write_doc(struct fw_store *s, void *arg, uint64_t idx, const uint8_t 
 {
 	struct doc_change *c = arg;
 
-	json_object_set_new(c->doc, c->ref_field, ref_json(idx, lh));
-	return put_doc(s, c->kind, c->id, c->doc, c->replace, d);
-}
-
-static int name_ok(const char *name)
-{
-	size_t n = strlen(name), i;
-
-	if (n == 0 || n > 64)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_' || c == '.'))
-			return 0;
-	}
-	return 1;
+	json_object_set_new(c->doc, c->ref_field, fw_evidence_ref_json(idx, lh));
+	return fw_registry_doc_put(s, c->kind, c->id, c->doc, c->replace, d);
 }
 
 int fw_registry_key_trust(struct fw_store *s, const char *pub_path, const char *name,
@@ -164,7 +197,7 @@ int fw_registry_key_trust(struct fw_store *s, const char *pub_path, const char *
 	uint64_t at = 0;
 	int rc;
 
-	if (!name_ok(name))
+	if (!fw_registry_name_ok(name))
 		return fw_diag_set(d, FW_E_ARG, "--name: '%s' must be 1-64 of [A-Za-z0-9._-]", name);
 	if (strcmp(role, FW_ROLE_RELEASE_SIGNING) != 0)
 		return fw_diag_set(d, FW_E_ARG, "--role: '%s' is not a role (known: %s)", role,
@@ -227,6 +260,7 @@ static int revoke_prepare(struct fw_store *s, void *arg, json_t *record, struct 
 {
 	struct revoke *r = arg;
 	json_t *trusted;
+	uint64_t tidx;
 	uint8_t lh[32];
 	int rc;
 
@@ -241,9 +275,8 @@ static int revoke_prepare(struct fw_store *s, void *arg, json_t *record, struct 
 	json_object_set_new(record, "key_id", json_string(r->id));
 	json_object_set_new(record, "name", json_incref(json_object_get(r->doc, "name")));
 	json_object_set_new(record, "reason", json_string(r->reason));
-	if (fw_hex_decode(json_string_value(json_object_get(trusted, "lh")), lh, 32) != FW_OK ||
-	    fw_evidence_record_ref(record, (uint64_t)json_integer_value(json_object_get(trusted, "idx")),
-	                           lh) != FW_OK)
+	if (fw_evidence_ref_parse(trusted, &tidx, lh) != FW_OK ||
+	    fw_evidence_record_ref(record, tidx, lh) != FW_OK)
 		return fw_diag_set(d, FW_E_STORE, "key %s: its trust record reference is malformed",
 		                   r->id);
 	json_object_set_new(r->doc, "state", json_string("revoked"));
@@ -272,8 +305,8 @@ int fw_registry_key_revoke(struct fw_store *s, const char *ref, const char *reas
 	json_t *rec;
 	int rc;
 
-	if (reason == NULL || reason[0] == '\0' || !fw_text_valid(reason) || strlen(reason) > 200)
-		return fw_diag_set(d, FW_E_ARG, "--reason: 1-200 bytes of text are required");
+	if (fw_registry_reason_ok(reason, 200, d) != FW_OK)
+		return FW_E_ARG;
 	memset(&r, 0, sizeof(r));
 	r.ref = ref;
 	r.reason = reason;
@@ -288,31 +321,9 @@ int fw_registry_key_revoke(struct fw_store *s, const char *ref, const char *reas
 	return rc;
 }
 
-static int collect(void *arg, const char *id, const char *doc)
-{
-	json_t *arr = arg, *j = json_loads(doc, 0, NULL);
-
-	(void)id;
-	if (j == NULL)
-		return FW_E_STORE;
-	json_array_append_new(arr, j);
-	return 0;
-}
-
 int fw_registry_key_list(struct fw_store *s, json_t **keys, struct fw_diag *d)
 {
-	json_t *arr = json_array();
-	int rc;
-
-	if (arr == NULL)
-		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
-	rc = fw_store_object_scan(s, KIND_KEY, collect, arr, d);
-	if (rc != FW_OK) {
-		json_decref(arr);
-		return rc;
-	}
-	*keys = arr;
-	return FW_OK;
+	return fw_registry_doc_list(s, KIND_KEY, keys, d);
 }
 
 /* ---- releases ---- */
@@ -546,10 +557,10 @@ int fw_registry_release_add(struct fw_store *s, const char *envelope_path,
 	{
 		json_t *trusted = json_object_get(t.docs[signer], "trusted");
 
-		if (fw_hex_decode(json_string_value(json_object_get(trusted, "lh")), lh, 32) != FW_OK ||
-		    fw_evidence_record_ref(rec,
-		                           (uint64_t)json_integer_value(json_object_get(trusted, "idx")),
-		                           lh) != FW_OK) {
+		uint64_t tidx;
+
+		if (fw_evidence_ref_parse(trusted, &tidx, lh) != FW_OK ||
+		    fw_evidence_record_ref(rec, tidx, lh) != FW_OK) {
 			rc = fw_diag_set(d, FW_E_STORE, "signing key %s: its trust record is malformed",
 			                 signer_hex);
 			goto out;
@@ -578,7 +589,7 @@ static int add_status(struct fw_store *s, json_t *rel)
 	const char *status = "signed-by-revoked-key", *state;
 
 	/* default-deny: "ok" only for a signer that is known and active */
-	if (signer && get_doc(s, KIND_KEY, signer, &key, NULL) == FW_OK &&
+	if (signer && fw_registry_doc_get(s, KIND_KEY, signer, &key, NULL) == FW_OK &&
 	    (state = json_string_value(json_object_get(key, "state"))) != NULL &&
 	    strcmp(state, "active") == 0)
 		status = "ok";
@@ -589,17 +600,12 @@ static int add_status(struct fw_store *s, json_t *rel)
 
 int fw_registry_release_list(struct fw_store *s, json_t **releases, struct fw_diag *d)
 {
-	json_t *arr = json_array(), *rel;
+	json_t *arr = NULL, *rel;
 	size_t i;
-	int rc;
+	int rc = fw_registry_doc_list(s, KIND_RELEASE, &arr, d);
 
-	if (arr == NULL)
-		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
-	rc = fw_store_object_scan(s, KIND_RELEASE, collect, arr, d);
-	if (rc != FW_OK) {
-		json_decref(arr);
+	if (rc != FW_OK)
 		return rc;
-	}
 	json_array_foreach(arr, i, rel)
 		add_status(s, rel);
 	*releases = arr;

@@ -18,6 +18,24 @@
 #include "crypto/crypto.h"
 #include "store/store.h"
 
+/* ---- documents (registry.c) ----
+ * Registry state kept as JSON documents by (kind, id) in the store: keys,
+ * releases, CAs, CRLs, operators, and the documents of the modules above
+ * (eligibility runs, campaigns). Written only inside fw_evidence_commit. */
+FW_NODISCARD int fw_registry_doc_put(struct fw_store *s, const char *kind, const char *id,
+                                     const json_t *doc, int replace, struct fw_diag *d);
+/* FW_E_NOT_FOUND (the store's message) when absent. */
+FW_NODISCARD int fw_registry_doc_get(struct fw_store *s, const char *kind, const char *id,
+                                     json_t **doc, struct fw_diag *d);
+/* Every document of a kind, by id (new reference: array). */
+FW_NODISCARD int fw_registry_doc_list(struct fw_store *s, const char *kind, json_t **docs,
+                                      struct fw_diag *d);
+/* A name of keys and operators: 1-64 of [A-Za-z0-9._-]. */
+int fw_registry_name_ok(const char *name);
+/* A --reason: 1..max bytes of UTF-8 text without control characters
+ * (FW_E_ARG with the rule otherwise). */
+FW_NODISCARD int fw_registry_reason_ok(const char *reason, size_t max, struct fw_diag *d);
+
 /* Roles a trusted key may have. */
 #define FW_ROLE_RELEASE_SIGNING "release-signing"
 
@@ -205,6 +223,9 @@ void fw_lifecycle_next(const char *from, char *out, size_t cap);
  * "expired" or "valid" (the first that applies, in this order). */
 const char *fw_cert_state(const struct fw_device_row *dev, const struct fw_cert_row *cert,
                           int64_t now);
+
+/* 1 if cohort is one of a device row's cohorts (";"-separated), else 0. */
+int fw_cohorts_have(const char *cohorts, const char *cohort);
 
 /* A device id: 1..128 bytes of [A-Za-z0-9._:-]. */
 int fw_device_id_valid(const char *id);

@@ -17,78 +17,18 @@
 
 #define KIND_CAMPAIGN "campaign"
 
-static json_t *ref_json(uint64_t idx, const uint8_t lh[32])
-{
-	char hex[65];
-
-	fw_hex_encode(lh, 32, hex);
-	return json_pack("{sIss}", "idx", (json_int_t)idx, "lh", hex);
-}
-
-static int ref_of(json_t *doc, const char *field, uint64_t *idx, uint8_t lh[32])
-{
-	json_t *r = json_object_get(doc, field);
-	const char *h = json_string_value(json_object_get(r, "lh"));
-
-	if (!json_is_integer(json_object_get(r, "idx")) || h == NULL ||
-	    fw_hex_decode(h, lh, 32) != FW_OK)
-		return FW_E_STORE;
-	*idx = (uint64_t)json_integer_value(json_object_get(r, "idx"));
-	return FW_OK;
-}
-
-static int put_doc(struct fw_store *s, const char *id, json_t *doc, int replace,
-                   struct fw_diag *d)
-{
-	char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-	int rc;
-
-	if (text == NULL)
-		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
-	rc = fw_store_object_put(s, KIND_CAMPAIGN, id, text, replace, d);
-	free(text);
-	return rc;
-}
-
 int fw_campaign_get(struct fw_store *s, const char *id, json_t **doc, struct fw_diag *d)
 {
-	char *text = NULL;
-	int rc = fw_store_object_get(s, KIND_CAMPAIGN, id, &text, NULL);
+	int rc = fw_registry_doc_get(s, KIND_CAMPAIGN, id, doc, d);
 
 	if (rc == FW_E_NOT_FOUND)
 		return fw_diag_set(d, rc, "no campaign '%s' (see 'fwtrust campaign list')", id);
-	if (rc != FW_OK)
-		return fw_diag_set(d, rc, "reading campaign '%s' failed", id);
-	*doc = json_loads(text, 0, NULL);
-	free(text);
-	return *doc ? FW_OK : fw_diag_set(d, FW_E_STORE, "campaign %s: stored document is malformed",
-	                                  id);
-}
-
-static int collect(void *arg, const char *id, const char *doc)
-{
-	json_t *j = json_loads(doc, 0, NULL);
-
-	(void)id;
-	if (j == NULL)
-		return FW_E_STORE;
-	return json_array_append_new(arg, j) == 0 ? 0 : FW_E_NOMEM;
+	return rc;
 }
 
 int fw_campaign_list(struct fw_store *s, json_t **out, struct fw_diag *d)
 {
-	json_t *a = json_array();
-	int rc;
-
-	if (a == NULL)
-		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
-	rc = fw_store_object_scan(s, KIND_CAMPAIGN, collect, a, d);
-	if (rc != FW_OK) {
-		json_decref(a);
-		return rc == FW_E_STORE ? fw_diag_set(d, rc, "a stored campaign is malformed") : rc;
-	}
-	*out = a;
-	return FW_OK;
+	return fw_registry_doc_list(s, KIND_CAMPAIGN, out, d);
 }
 
 /* The text an approver signs (Ed25519 over these exact bytes). */
@@ -231,7 +171,7 @@ static int create_prepare(struct fw_store *s, void *arg, json_t *record, struct 
 
 	rc = operator_with_role(s, c->creator, roles, &op, d);
 	if (rc == FW_OK)
-		rc = ref_of(op, "added", &idx, lh);
+		rc = fw_evidence_ref_parse(json_object_get(op, "added"), &idx, lh);
 	if (rc == FW_OK)
 		rc = resolve_releases(s, c->p, rel, rb, d);
 	if (rc == FW_OK)
@@ -264,9 +204,9 @@ static int create_apply(struct fw_store *s, void *arg, uint64_t idx, const uint8
 {
 	struct create *c = arg;
 
-	json_object_set_new(c->doc, "created", ref_json(idx, lh));
-	json_object_set_new(c->doc, "updated", ref_json(idx, lh));
-	return put_doc(s, c->id, c->doc, 0, d);
+	json_object_set_new(c->doc, "created", fw_evidence_ref_json(idx, lh));
+	json_object_set_new(c->doc, "updated", fw_evidence_ref_json(idx, lh));
+	return fw_registry_doc_put(s, KIND_CAMPAIGN, c->id, c->doc, 0, d);
 }
 
 int fw_campaign_create(struct fw_store *s, const struct fw_campaign_policy *p,
@@ -381,7 +321,7 @@ static int approve_prepare(struct fw_store *s, void *arg, json_t *record, struct
 		                   "campaign %s (policy %.16s, stage %u)",
 		                   name, a->id,
 		                   json_string_value(json_object_get(a->doc, "policy_sha256")), a->stage);
-	if (ref_of(a->doc, "updated", &cidx, clh) != FW_OK || ref_of(a->op, "added", &oidx, olh) != FW_OK)
+	if (fw_evidence_ref_parse(json_object_get(a->doc, "updated"), &cidx, clh) != FW_OK || fw_evidence_ref_parse(json_object_get(a->op, "added"), &oidx, olh) != FW_OK)
 		return fw_diag_set(d, FW_E_STORE, "campaign %s: a record reference is malformed", a->id);
 	fw_b64_encode(a->sig, 64, sigb64);
 	json_object_set_new(record, "campaign", json_string(a->id));
@@ -413,9 +353,9 @@ static int approve_apply(struct fw_store *s, void *arg, uint64_t idx, const uint
 	json_t *last = json_array_get(json_object_get(a->doc, "approvals"),
 	                              json_array_size(json_object_get(a->doc, "approvals")) - 1);
 
-	json_object_set_new(last, "record", ref_json(idx, lh));
-	json_object_set_new(a->doc, "updated", ref_json(idx, lh));
-	return put_doc(s, a->id, a->doc, 1, d);
+	json_object_set_new(last, "record", fw_evidence_ref_json(idx, lh));
+	json_object_set_new(a->doc, "updated", fw_evidence_ref_json(idx, lh));
+	return fw_registry_doc_put(s, KIND_CAMPAIGN, a->id, a->doc, 1, d);
 }
 
 int fw_campaign_approve(struct fw_store *s, const char *id, uint32_t stage, const char *key_id,
@@ -477,7 +417,7 @@ static int edit_prepare(struct fw_store *s, void *arg, json_t *record, struct fw
 		rc = resolve_releases(s, e->p, rel, rb, d);
 	if (rc != FW_OK)
 		return rc;
-	if (ref_of(e->doc, "updated", &cidx, clh) != FW_OK)
+	if (fw_evidence_ref_parse(json_object_get(e->doc, "updated"), &cidx, clh) != FW_OK)
 		return fw_diag_set(d, FW_E_STORE, "campaign %s: a record reference is malformed", e->id);
 	voided = json_array_size(json_object_get(e->doc, "approvals"));
 	rc = set_policy(e->doc, e->p, rel, rb, d); /* approvals voided with it */
@@ -503,8 +443,8 @@ static int edit_apply(struct fw_store *s, void *arg, uint64_t idx, const uint8_t
 {
 	struct edit *e = arg;
 
-	json_object_set_new(e->doc, "updated", ref_json(idx, lh));
-	return put_doc(s, e->id, e->doc, 1, d);
+	json_object_set_new(e->doc, "updated", fw_evidence_ref_json(idx, lh));
+	return fw_registry_doc_put(s, KIND_CAMPAIGN, e->id, e->doc, 1, d);
 }
 
 int fw_campaign_edit(struct fw_store *s, const char *id, const struct fw_campaign_policy *p,
