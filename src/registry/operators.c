@@ -235,3 +235,29 @@ int fw_registry_operator_disable(struct fw_store *s, const char *name, const cha
 	json_decref(rec);
 	return rc;
 }
+
+static const char *article(const char *w)
+{
+	return strchr("aeiou", w[0]) && w[0] ? "an" : "a";
+}
+
+int fw_registry_operator_role(struct fw_store *s, const char *name, const char *const *allowed,
+                              json_t **op, struct fw_diag *d)
+{
+	const char *state, *role;
+	size_t i;
+	int rc = fw_registry_operator_get(s, name, op, d);
+
+	if (rc != FW_OK)
+		return rc;
+	state = json_string_value(json_object_get(*op, "state"));
+	role = json_string_value(json_object_get(*op, "role"));
+	if (state == NULL || strcmp(state, "active") != 0)
+		return fw_diag_set(d, FW_E_VERIFY, "operator %s is disabled", name);
+	for (i = 0; allowed[i]; i++)
+		if (role && strcmp(role, allowed[i]) == 0)
+			return FW_OK;
+	return fw_diag_set(d, FW_E_VERIFY, "operator %s is %s %s, not %s %s", name,
+	                   article(role ? role : "?"), role ? role : "?", article(allowed[0]),
+	                   allowed[0]);
+}

@@ -105,6 +105,12 @@ FW_NODISCARD int fw_registry_operator_get(struct fw_store *s, const char *name, 
 /* The operator whose key has this key id (64 hex). */
 FW_NODISCARD int fw_registry_operator_by_key(struct fw_store *s, const char *key_id,
                                              json_t **doc, struct fw_diag *d);
+/* Operator name, active, with one of roles (NULL-terminated; the first is
+ * named in the refusal): *doc is its document (new reference).
+ * FW_E_NOT_FOUND (no such operator), FW_E_VERIFY (disabled, another role). */
+FW_NODISCARD int fw_registry_operator_role(struct fw_store *s, const char *name,
+                                           const char *const *roles, json_t **doc,
+                                           struct fw_diag *d);
 /* All operators, by name (new reference: array). */
 FW_NODISCARD int fw_registry_operator_list(struct fw_store *s, json_t **ops, struct fw_diag *d);
 

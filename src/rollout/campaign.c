@@ -47,33 +47,6 @@ int fw_campaign_approval_text(const json_t *doc, uint32_t stage, char *out, size
 	return n > 0 && (size_t)n < cap ? FW_OK : FW_E_TOO_LARGE;
 }
 
-static const char *article(const char *w)
-{
-	return strchr("aeiou", w[0]) && w[0] ? "an" : "a";
-}
-
-/* An active operator of one of the roles (NULL-terminated list). */
-static int operator_with_role(struct fw_store *s, const char *name, const char *const *roles,
-                              json_t **op, struct fw_diag *d)
-{
-	const char *state, *role;
-	size_t i;
-	int rc = fw_registry_operator_get(s, name, op, d);
-
-	if (rc != FW_OK)
-		return rc;
-	state = json_string_value(json_object_get(*op, "state"));
-	role = json_string_value(json_object_get(*op, "role"));
-	if (state == NULL || strcmp(state, "active") != 0)
-		return fw_diag_set(d, FW_E_VERIFY, "operator %s is disabled", name);
-	for (i = 0; roles[i]; i++)
-		if (role && strcmp(role, roles[i]) == 0)
-			return FW_OK;
-	return fw_diag_set(d, FW_E_VERIFY, "operator %s is %s %s, not %s %s", name,
-	                   article(role ? role : "?"), role ? role : "?", article(roles[0]),
-	                   roles[0]);
-}
-
 /* The release and rollback release named by a policy, resolved to full ids;
  * a release signed by a revoked key cannot be rolled out. */
 static int resolve_releases(struct fw_store *s, const struct fw_campaign_policy *p,
@@ -169,7 +142,7 @@ static int create_prepare(struct fw_store *s, void *arg, json_t *record, struct 
 	uint8_t lh[32];
 	int rc;
 
-	rc = operator_with_role(s, c->creator, roles, &op, d);
+	rc = fw_registry_operator_role(s, c->creator, roles, &op, d);
 	if (rc == FW_OK)
 		rc = fw_evidence_ref_parse(json_object_get(op, "added"), &idx, lh);
 	if (rc == FW_OK)
@@ -281,7 +254,7 @@ static int approve_prepare(struct fw_store *s, void *arg, json_t *record, struct
 	name = a->name;
 	json_decref(a->op);
 	a->op = NULL;
-	rc = operator_with_role(s, name, roles, &a->op, d);
+	rc = fw_registry_operator_role(s, name, roles, &a->op, d);
 	if (rc != FW_OK)
 		return rc;
 	creator = json_string_value(json_object_get(a->doc, "creator"));
@@ -411,7 +384,7 @@ static int edit_prepare(struct fw_store *s, void *arg, json_t *record, struct fw
 		return fw_diag_set(d, FW_E_CONFLICT,
 		                   "campaign %s is %s: its policy can change only before it starts",
 		                   e->id, state ? state : "?");
-	rc = operator_with_role(s, e->by, roles, &op, d);
+	rc = fw_registry_operator_role(s, e->by, roles, &op, d);
 	json_decref(op);
 	if (rc == FW_OK)
 		rc = resolve_releases(s, e->p, rel, rb, d);

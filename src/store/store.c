@@ -225,6 +225,56 @@ int fw_store_decision_scan(struct fw_store *s, uint64_t run, fw_decision_fn fn, 
 	return pass_scan(s, s->ops->decision_scan(s, run, fn, arg), d);
 }
 
+int fw_store_rollout_put(struct fw_store *s, const struct fw_rollout_row *r, int replace,
+                         struct fw_diag *d)
+{
+	return pass(s, s->ops->rollout_put(s, r, replace), d);
+}
+
+int fw_store_rollout_get(struct fw_store *s, const char *campaign, const char *device,
+                         struct fw_rollout_row *r, struct fw_diag *d)
+{
+	return pass(s, s->ops->rollout_get(s, campaign, device, r), d);
+}
+
+int fw_store_rollout_scan(struct fw_store *s, const char *campaign, int state, int64_t stage,
+                          int64_t due_max, fw_rollout_fn fn, void *arg, struct fw_diag *d)
+{
+	s->err.msg[0] = 0;
+	return pass_scan(s, s->ops->rollout_scan(s, campaign, state, stage, due_max, fn, arg), d);
+}
+
+int fw_store_rollout_device_scan(struct fw_store *s, const char *device, fw_rollout_fn fn,
+                                 void *arg, struct fw_diag *d)
+{
+	s->err.msg[0] = 0;
+	return pass_scan(s, s->ops->rollout_device_scan(s, device, fn, arg), d);
+}
+
+int fw_store_rollout_get_device(struct fw_store *s, const char *campaign, const char *device,
+                                struct fw_rollout_row *r, struct fw_device_row *dev,
+                                struct fw_cert_row *cert, int *has_dev, int *has_c,
+                                struct fw_diag *d)
+{
+	return pass(s, s->ops->rollout_get_device(s, campaign, device, r, dev, cert, has_dev, has_c),
+	            d);
+}
+
+int fw_store_rollout_scan_devices(struct fw_store *s, const char *campaign, int state,
+                                  int64_t stage, fw_rollout_device_fn fn, void *arg,
+                                  struct fw_diag *d)
+{
+	s->err.msg[0] = 0;
+	return pass_scan(s, s->ops->rollout_scan_devices(s, campaign, state, stage, fn, arg), d);
+}
+
+int fw_store_set_scratch(struct fw_store *s, struct fw_diag *d)
+{
+	if (s->in_tx)
+		return fw_diag_set(d, FW_E_ARG, "a scratch store is set up outside a transaction");
+	return pass(s, s->ops->set_scratch(s), d);
+}
+
 void fw_device_row_hash(const struct fw_device_row *r, uint8_t out[32])
 {
 	const char *f[8] = {r->id,        r->product,  r->family,        r->hw_revision,

@@ -14,7 +14,8 @@
  * Blobs (envelopes, images) live content-addressed beside the database.
  *
  * Writes happen inside fw_store_begin .. fw_store_commit; one writer at a
- * time (the SQLite backend takes the write lock at begin).
+ * time (the SQLite backend takes the write lock at begin). A handle is
+ * used by one thread at a time (processes and handles may be many).
  */
 #ifndef FW_STORE_H
 #define FW_STORE_H
@@ -85,6 +86,32 @@ typedef int (*fw_cert_fn)(void *arg, const struct fw_cert_row *cert);
  * policy module; 0 = eligible) */
 typedef int (*fw_decision_fn)(void *arg, const char *device, uint32_t reasons, uint64_t rec);
 
+/*
+ * A device's part in a campaign: one row per (campaign, device), changed
+ * only together with the evidence record of the change (rec). The rollout
+ * module gives state its meaning (enum fw_update_state in rollout.h).
+ */
+#define FW_ROLLOUT_NO_STAGE UINT32_MAX /* ineligible when the campaign started */
+struct fw_rollout_row {
+	char campaign[32];
+	char device[FW_FIELD_MAX];
+	uint32_t stage;                  /* index into the policy's stages */
+	int state;
+	uint32_t attempts;               /* deliveries so far */
+	uint32_t failures;               /* failed attempts so far */
+	uint32_t reasons;                /* ineligible: the failing reasons (policy.h) */
+	int64_t due_ms;                  /* delivered: report deadline; failed: retry not
+	                                    before; else 0 (Unix ms) */
+	uint64_t rec;                    /* evidence record that last changed the row */
+	uint8_t rec_lh[32];
+};
+typedef int (*fw_rollout_fn)(void *arg, const struct fw_rollout_row *r);
+/* A rollout row with its device's registry row and certificate facts (dev
+ * NULL when the registry has no such device, cert NULL when it has none). */
+typedef int (*fw_rollout_device_fn)(void *arg, const struct fw_rollout_row *r,
+                                    const struct fw_device_row *dev,
+                                    const struct fw_cert_row *cert);
+
 /* Every op returns an enum fw_err and, on failure, writes one line into
  * s->err. */
 struct fw_store_ops {
@@ -136,6 +163,22 @@ struct fw_store_ops {
 	int (*decision_get)(struct fw_store *s, uint64_t run, const char *device, uint32_t *reasons,
 	                    uint64_t *rec);
 	int (*decision_scan)(struct fw_store *s, uint64_t run, fw_decision_fn fn, void *arg);
+	/* rollout (per campaign and device) */
+	int (*rollout_put)(struct fw_store *s, const struct fw_rollout_row *r, int replace);
+	int (*rollout_get)(struct fw_store *s, const char *campaign, const char *device,
+	                   struct fw_rollout_row *r);
+	int (*rollout_scan)(struct fw_store *s, const char *campaign, int state, int64_t stage,
+	                    int64_t due_max, fw_rollout_fn fn, void *arg);
+	int (*rollout_device_scan)(struct fw_store *s, const char *device, fw_rollout_fn fn,
+	                           void *arg);
+	/* see fw_store_set_scratch */
+	int (*set_scratch)(struct fw_store *s);
+	/* rollout rows joined with their devices (one read where two would do) */
+	int (*rollout_get_device)(struct fw_store *s, const char *campaign, const char *device,
+	                          struct fw_rollout_row *r, struct fw_device_row *dev,
+	                          struct fw_cert_row *cert, int *has_dev, int *has_c);
+	int (*rollout_scan_devices)(struct fw_store *s, const char *campaign, int state,
+	                            int64_t stage, fw_rollout_device_fn fn, void *arg);
 };
 
 struct fw_store {
@@ -222,6 +265,53 @@ FW_NODISCARD int fw_store_decision_get(struct fw_store *s, uint64_t run, const c
 /* The decisions of a run, in device id order. */
 FW_NODISCARD int fw_store_decision_scan(struct fw_store *s, uint64_t run, fw_decision_fn fn,
                                         void *arg, struct fw_diag *d);
+
+/* Rollout rows. put with replace == 0 inserts (FW_E_CONFLICT when the
+ * row exists), with replace != 0 updates an existing row (FW_E_NOT_FOUND
+ * when there is none). scan: the rows of a campaign with this state (-1:
+ * any), stage (-1: any) and due_ms <= due_max (INT64_MAX: any), ordered by
+ * (state, stage, due_ms, device); device_scan: a device's rows in every
+ * campaign, by campaign. Do not write rows of the campaign from inside a
+ * scan's callback: collect, then write. */
+FW_NODISCARD int fw_store_rollout_put(struct fw_store *s, const struct fw_rollout_row *r,
+                                      int replace, struct fw_diag *d);
+FW_NODISCARD int fw_store_rollout_get(struct fw_store *s, const char *campaign,
+                                      const char *device, struct fw_rollout_row *r,
+                                      struct fw_diag *d);
+FW_NODISCARD int fw_store_rollout_scan(struct fw_store *s, const char *campaign, int state,
+                                       int64_t stage, int64_t due_max, fw_rollout_fn fn,
+                                       void *arg, struct fw_diag *d);
+FW_NODISCARD int fw_store_rollout_device_scan(struct fw_store *s, const char *device,
+                                              fw_rollout_fn fn, void *arg, struct fw_diag *d);
+/* The same reads with the device's registry row and certificate facts
+ * joined in, for the engine's hot paths (a report, a stage's entry):
+ * get_device is rollout_get and, in the same read, device_get of the
+ * device (*has_dev 0 when the registry has no such device; then dev and
+ * cert are not written; *has_c as for device_get; cert's der is not
+ * kept); scan_devices is rollout_scan without a due_ms bound, in the same
+ * order, each row with its device (fw_rollout_device_fn). */
+FW_NODISCARD int fw_store_rollout_get_device(struct fw_store *s, const char *campaign,
+                                             const char *device, struct fw_rollout_row *r,
+                                             struct fw_device_row *dev, struct fw_cert_row *cert,
+                                             int *has_dev, int *has_c, struct fw_diag *d);
+FW_NODISCARD int fw_store_rollout_scan_devices(struct fw_store *s, const char *campaign,
+                                               int state, int64_t stage,
+                                               fw_rollout_device_fn fn, void *arg,
+                                               struct fw_diag *d);
+
+/*
+ * Make s a scratch store for as long as it stays open: no fsync, an
+ * exclusive lock (no other connection may use it meanwhile), a rollback
+ * journal instead of the WAL, and a page cache of up to
+ * FW_STORE_SCRATCH_CACHE_MB. Transactions still commit or roll back whole,
+ * but a crash or a power loss may lose or corrupt the file: only for a
+ * store that is thrown away afterwards (the campaign simulator's), never
+ * for one whose evidence is kept. Call it outside a transaction (FW_E_ARG
+ * otherwise), right after fw_store_open; opened again later, the store is
+ * in WAL mode as ever.
+ */
+#define FW_STORE_SCRATCH_CACHE_MB 1024
+FW_NODISCARD int fw_store_set_scratch(struct fw_store *s, struct fw_diag *d);
 
 /* Content-addressed blobs beside the database (<db>.objects/sha256/xx/...).
  * put copies a file in streaming and returns its SHA-256; an existing blob

@@ -289,6 +289,147 @@ static void t_sqlite_guard_rails(void)
 	}
 }
 
+static void dev_row(struct fw_device_row *r, const char *id, const char *version)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->id, sizeof(r->id), "%s", id);
+	snprintf(r->product, sizeof(r->product), "controller");
+	snprintf(r->family, sizeof(r->family), "ctl-a");
+	snprintf(r->hw_revision, sizeof(r->hw_revision), "B");
+	snprintf(r->fw_version, sizeof(r->fw_version), "%s", version);
+	snprintf(r->support_until, sizeof(r->support_until), "2031-12-31");
+	snprintf(r->lifecycle, sizeof(r->lifecycle), "active");
+	r->rec = 1;
+}
+
+static void ro_row(struct fw_rollout_row *r, const char *device, int state, uint32_t stage)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->campaign, sizeof(r->campaign), "c-0001");
+	snprintf(r->device, sizeof(r->device), "%s", device);
+	r->state = state;
+	r->stage = stage;
+	r->rec = 7;
+	r->rec_lh[0] = 7;
+}
+
+struct joined {
+	int n, with_dev, with_cert;
+	char order[4][FW_FIELD_MAX];
+};
+
+static int keep_joined(void *arg, const struct fw_rollout_row *r, const struct fw_device_row *dev,
+                       const struct fw_cert_row *cert)
+{
+	struct joined *j = arg;
+
+	if (j->n < 4)
+		snprintf(j->order[j->n], sizeof(j->order[0]), "%s", r->device);
+	j->n++;
+	if (dev) {
+		j->with_dev++;
+		if (strcmp(dev->id, r->device) != 0)
+			j->with_dev = -100; /* the wrong device joined */
+	}
+	if (cert)
+		j->with_cert++;
+	return 0;
+}
+
+/* Rollout rows read with their devices (one read), devices rewritten in
+ * place (an UPDATE, an INSERT when absent), and a scratch store that
+ * still rolls back. */
+static void t_rollout_joined(void)
+{
+	struct fw_store *s = open_new();
+	struct fw_diag d = {{0}};
+	struct fw_device_row dev, got;
+	struct fw_rollout_row r;
+	struct fw_cert_row cert, c;
+	struct joined j;
+	uint8_t der[3] = {1, 2, 3};
+	char *doc = NULL;
+	int has_dev = -1, has_c = -1;
+
+	if (!s)
+		return;
+	CHECK_EQ(fw_store_set_scratch(s, &d), FW_OK);
+	CHECK_EQ(fw_store_begin(s, &d), FW_OK);
+	CHECK_EQ(fw_store_set_scratch(s, &d), FW_E_ARG);
+	/* devices: d-2 with a certificate, d-1 without, d-3 none at all */
+	memset(&cert, 0, sizeof(cert));
+	cert.sha256[0] = 0xc5;
+	cert.chain_ok = 1;
+	cert.der = der;
+	cert.der_len = sizeof(der);
+	CHECK_EQ(fw_store_cert_put(s, &cert, &d), FW_OK);
+	dev_row(&dev, "d-2", "2.3.0");
+	dev.has_cert = 1;
+	dev.cert[0] = 0xc5;
+	CHECK_EQ(fw_store_device_put(s, &dev, 1, &d), FW_OK); /* replace, absent: inserted */
+	dev_row(&dev, "d-1", "2.3.0");
+	CHECK_EQ(fw_store_device_put(s, &dev, 0, &d), FW_OK);
+	CHECK_EQ(fw_store_device_put(s, &dev, 0, &d), FW_E_CONFLICT);
+	dev_row(&dev, "d-1", "2.4.1");
+	CHECK_EQ(fw_store_device_put(s, &dev, 1, &d), FW_OK); /* replace, present: updated */
+	CHECK_EQ(fw_store_device_get(s, "d-1", &got, NULL, NULL, &d), FW_OK);
+	CHECK(strcmp(got.fw_version, "2.4.1") == 0);
+	ro_row(&r, "d-2", 0, 1);
+	CHECK_EQ(fw_store_rollout_put(s, &r, 0, &d), FW_OK);
+	ro_row(&r, "d-1", 0, 1);
+	CHECK_EQ(fw_store_rollout_put(s, &r, 0, &d), FW_OK);
+	ro_row(&r, "d-3", 0, 1);
+	CHECK_EQ(fw_store_rollout_put(s, &r, 0, &d), FW_OK);
+	ro_row(&r, "d-4", 1, 1);
+	CHECK_EQ(fw_store_rollout_put(s, &r, 0, &d), FW_OK);
+	CHECK_EQ(fw_store_commit(s, &d), FW_OK);
+
+	/* one row with its device and certificate */
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ(fw_store_rollout_get_device(s, "c-0001", "d-2", &r, &got, &c, &has_dev, &has_c, &d),
+	         FW_OK);
+	CHECK(strcmp(r.device, "d-2") == 0 && r.rec == 7 && r.rec_lh[0] == 7 && r.stage == 1);
+	CHECK(has_dev == 1 && has_c == 1 && strcmp(got.id, "d-2") == 0 && got.has_cert);
+	CHECK(c.sha256[0] == 0xc5 && c.chain_ok == 1 && c.der == NULL);
+	CHECK_EQ(fw_store_rollout_get_device(s, "c-0001", "d-1", &r, &got, &c, &has_dev, &has_c, &d),
+	         FW_OK);
+	CHECK(has_dev == 1 && has_c == 0 && strcmp(got.fw_version, "2.4.1") == 0);
+	CHECK_EQ(fw_store_rollout_get_device(s, "c-0001", "d-3", &r, &got, &c, &has_dev, &has_c, &d),
+	         FW_OK);
+	CHECK(has_dev == 0 && strcmp(r.device, "d-3") == 0);
+	CHECK_EQ(fw_store_rollout_get_device(s, "c-0001", "d-9", &r, &got, &c, &has_dev, &has_c, &d),
+	         FW_E_NOT_FOUND);
+	CHECK_EQ(fw_store_rollout_get_device(s, "c-0002", "d-1", &r, &got, &c, &has_dev, &has_c, &d),
+	         FW_E_NOT_FOUND);
+
+	/* the rows of a state and stage, in rollout_scan's order, joined */
+	memset(&j, 0, sizeof(j));
+	CHECK_EQ(fw_store_rollout_scan_devices(s, "c-0001", 0, 1, keep_joined, &j, &d), FW_OK);
+	CHECK_EQ(j.n, 3);
+	CHECK_EQ(j.with_dev, 2);
+	CHECK_EQ(j.with_cert, 1);
+	CHECK(strcmp(j.order[0], "d-1") == 0 && strcmp(j.order[1], "d-2") == 0 &&
+	      strcmp(j.order[2], "d-3") == 0);
+	memset(&j, 0, sizeof(j));
+	CHECK_EQ(fw_store_rollout_scan_devices(s, "c-0001", -1, -1, keep_joined, &j, &d), FW_OK);
+	CHECK_EQ(j.n, 4);
+	CHECK(strcmp(j.order[3], "d-4") == 0);
+	memset(&j, 0, sizeof(j));
+	CHECK_EQ(fw_store_rollout_scan_devices(s, "c-0001", 0, 2, keep_joined, &j, &d), FW_OK);
+	CHECK_EQ(j.n, 0);
+
+	/* the scratch store still rolls back whole */
+	CHECK_EQ(fw_store_begin(s, &d), FW_OK);
+	CHECK_EQ(fw_store_object_put(s, "key", "x", "{}", 0, &d), FW_OK);
+	ro_row(&r, "d-1", 3, 1);
+	CHECK_EQ(fw_store_rollout_put(s, &r, 1, &d), FW_OK);
+	fw_store_rollback(s);
+	CHECK_EQ(fw_store_object_get(s, "key", "x", &doc, &d), FW_E_NOT_FOUND);
+	CHECK_EQ(fw_store_rollout_get(s, "c-0001", "d-1", &r, &d), FW_OK);
+	CHECK_EQ(r.state, 0);
+	fw_store_close(s);
+}
+
 static void t_sqlite_not_a_database(void)
 {
 	struct fw_store *s = NULL;
@@ -309,6 +450,7 @@ static const struct harness_test tests[] = {
     {"checkpoints", t_checkpoints},
     {"blobs", t_blobs},
     {"default_path", t_default_path},
+    {"rollout_joined", t_rollout_joined},
     {"sqlite_guard_rails", t_sqlite_guard_rails},
     {"sqlite_not_a_database", t_sqlite_not_a_database},
 };
