@@ -100,7 +100,9 @@ static int fleet_record(const uint8_t *rec, size_t len)
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
 		if (memmem(rec, len, types[i], strlen(types[i])) != NULL)
 			return 1;
-	return 0;
+	/* a rollout step that changed the device's firmware version */
+	return memmem(rec, len, "\"type\":\"rollout.device\"", 23) != NULL &&
+	       memmem(rec, len, "\"row_sha256\"", 12) != NULL;
 }
 
 /* Campaign records: the state a campaign document must have, and every
@@ -167,7 +169,8 @@ static void replay_registry(struct audit *a, uint64_t idx, const uint8_t *rec, s
 	j = json_loadb((const char *)rec, len, 0, NULL);
 	type = json_string_value(json_object_get(j, "type"));
 	if (type && fleet_record(rec, len) &&
-	    (strncmp(type, "device.", 7) == 0 || strcmp(type, "cert.revoke") == 0)) {
+	    (strncmp(type, "device.", 7) == 0 || strcmp(type, "cert.revoke") == 0 ||
+	     strcmp(type, "rollout.device") == 0)) {
 		char key[24];
 
 		snprintf(key, sizeof(key), "%llu", (unsigned long long)idx);
@@ -475,6 +478,90 @@ static int check_device(void *arg, const struct fw_device_row *dev, const struct
 	return 0;
 }
 
+/* The update states of a rollout row, by number (enum fw_update_state of
+ * src/rollout/rollout.h, which appends only). */
+static const char *const update_states[] = {"pending",   "eligible", "ineligible",
+                                            "delivered", "installed", "failed",
+                                            "paused",    "rolled_back"};
+
+static const char *jstr(const json_t *j, const char *key)
+{
+	const char *v = json_string_value(json_object_get(j, key));
+
+	return v ? v : "";
+}
+
+struct rollout_check {
+	struct audit *a;
+	const char *campaign;
+};
+
+/* Every rollout row is what its last record made it: a pending row points
+ * at its campaign's campaign.start record (the members file lists it), any
+ * other at a rollout.device record of this campaign and device that leaves
+ * it in the row's state, attempts and failures. */
+static int check_rollout_row(void *arg, const struct fw_rollout_row *r)
+{
+	struct rollout_check *rc = arg;
+	struct audit *a = rc->a;
+	uint8_t lh[FW_HASH_LEN], *rec = NULL;
+	size_t len = 0;
+	json_t *j;
+	const char *type, *st;
+	int ok;
+
+	if (a->broken)
+		return 0;
+	if (r->rec >= a->expect || memcmp(a->lh[r->rec], r->rec_lh, FW_HASH_LEN) != 0 ||
+	    a->s->ops->log_get(a->s, r->rec, lh, &rec, &len) != FW_OK) {
+		free(rec);
+		finding(a, "rollout.unrecorded", 0,
+		        "campaign %s, device %s: the row points at record %llu, which is not in the log",
+		        rc->campaign, r->device, (unsigned long long)r->rec);
+		return 0;
+	}
+	j = json_loadb((const char *)rec, len, 0, NULL);
+	free(rec);
+	type = json_string_value(json_object_get(j, "type"));
+	st = r->state >= 0 && (size_t)r->state < sizeof(update_states) / sizeof(update_states[0])
+	         ? update_states[r->state]
+	         : "?";
+	if (type && strcmp(type, "campaign.start") == 0)
+		ok = r->state == 0 &&
+		     strcmp(jstr(j, "campaign"), rc->campaign) == 0;
+	else
+		ok = type && strcmp(type, "rollout.device") == 0 &&
+		     strcmp(jstr(j, "campaign"), rc->campaign) == 0 &&
+		     strcmp(jstr(j, "device"), r->device) == 0 &&
+		     strcmp(jstr(j, "to"), st) == 0 &&
+		     (uint64_t)json_integer_value(json_object_get(j, "attempts")) == r->attempts &&
+		     (uint64_t)json_integer_value(json_object_get(j, "failures")) == r->failures;
+	if (!ok)
+		finding(a, "rollout.mismatch", r->rec,
+		        "campaign %s, device %s is '%s' (attempts %u, failures %u), but its record %llu "
+		        "says otherwise",
+		        rc->campaign, r->device, st, r->attempts, r->failures,
+		        (unsigned long long)r->rec);
+	json_decref(j);
+	return 0;
+}
+
+static int check_rollout(struct audit *a, struct fw_diag *d)
+{
+	struct rollout_check rc = {a, NULL};
+	const char *id;
+	json_t *v;
+	int r;
+
+	json_object_foreach(a->campaigns, id, v) {
+		rc.campaign = id;
+		r = fw_store_rollout_scan(a->s, id, -1, -1, INT64_MAX, check_rollout_row, &rc, d);
+		if (r != FW_OK)
+			return r;
+	}
+	return FW_OK;
+}
+
 /* A record's references must point back to earlier records, by hash. */
 static void check_refs(struct audit *a, uint64_t idx, const uint8_t *rec, size_t len)
 {
@@ -712,6 +799,8 @@ int fw_evidence_audit(struct fw_store *s, const char *const *held, size_t nheld,
 		rc = fw_store_device_scan(s, check_device, &a, d);
 	if (rc == FW_OK && !a.broken)
 		rc = fw_store_cert_scan(s, 0, check_cert, &a, d);
+	if (rc == FW_OK && !a.broken)
+		rc = check_rollout(&a, d);
 	/* imports no device points at any more are checked too */
 	if (rc == FW_OK && !a.broken) {
 		const char *key;
