@@ -12,6 +12,7 @@ packages=(
   clang libclang-rt-14-dev                 # libFuzzer (make fuzz)
   gcc-arm-none-eabi                        # Cortex-M4 footprint check of libfwv
   xxd                                      # tests patch bytes of envelopes
+  python3                                  # e2e tests read --json output and forge files
 )
 
 missing=()

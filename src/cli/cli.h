@@ -22,6 +22,9 @@ int cli_open_store(const char *cmd, const char *db, struct fw_store **s);
 const char *cli_actor(void);
 /* Print a JSON value (pretty, sorted keys) on stdout. */
 void cli_print_json(const void *json);
+/* Unix milliseconds as "YYYY-MM-DD HH:MM:SSZ" (UTC) in buf (at least 24
+ * bytes); returns buf. */
+const char *cli_time(long long ms, char *buf, size_t cap);
 
 /* A progress bar on stderr, drawn only when stderr is a terminal and at
  * most a few times a second: "label [#####.....]  45%  detail". total 0:
@@ -45,6 +48,7 @@ int cmd_cert(int argc, char **argv);
 int cmd_eligibility(int argc, char **argv);
 int cmd_operator(int argc, char **argv);
 int cmd_campaign(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_key(int argc, char **argv);

@@ -5,6 +5,7 @@
 
 #include <pwd.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -55,6 +56,15 @@ static const char usage[] =
     "  campaign approve sign a stage's approval with an approver's key (recorded)\n"
     "  campaign edit    replace the policy before it starts: approvals are void\n"
     "  campaign list    campaigns and their state; 'campaign show ID' for one\n"
+    "  campaign start   fix the members and begin the first stage, by an operator (recorded)\n"
+    "  campaign pause|resume|abort [--rollback]  by an operator (recorded)\n"
+    "  campaign tick    timeouts, next stage, completion: what time does (recorded)\n"
+    "  campaign status  stages, counts, pause conditions and what happens next\n"
+    "  campaign devices the devices of a campaign and their update state\n"
+    "  device report    a device's report: delivered, installed, failed, rolled_back\n"
+    "                   (recorded)\n"
+    "  simulate       run a campaign on simulated devices (a scratch store: nothing\n"
+    "                 recorded), with the engine's throughput\n"
     "\n"
     "evidence:\n"
     "  audit ...      checkpoints, proofs and full verification of the log\n"
@@ -113,6 +123,16 @@ void cli_print_json(const void *json)
 	if (s)
 		printf("%s\n", s);
 	free(s);
+}
+
+const char *cli_time(long long ms, char *buf, size_t cap)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, cap, "%Y-%m-%d %H:%M:%SZ", &tm) == 0)
+		snprintf(buf, cap, "%lld ms", ms);
+	return buf;
 }
 
 void cli_progress_init(struct cli_progress *p, const char *label)
@@ -205,6 +225,8 @@ int main(int argc, char **argv)
 		return cmd_operator(argc - 1, argv + 1);
 	if (strcmp(cmd, "campaign") == 0)
 		return cmd_campaign(argc - 1, argv + 1);
+	if (strcmp(cmd, "simulate") == 0)
+		return cmd_simulate(argc - 1, argv + 1);
 	fprintf(stderr, "fwtrust: unknown command '%s' (run 'fwtrust --help')\n", cmd);
 	return EXIT_USAGE;
 }

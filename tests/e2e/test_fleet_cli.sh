@@ -183,7 +183,7 @@ run "$FW" campaign create --policy pol.json --as rm; expect_rc 0; expect_out "c-
 run "$FW" campaign approve c-0001 --key rm.key; expect_rc 1; expect_err "REFUSED"; one_line_err
 run "$FW" campaign approve c-0001 --key eve.key; expect_rc 1; expect_err "belongs to no operator"; one_line_err
 run "$FW" campaign approve c-0001 --key ap1.key; expect_rc 0; expect_out "approvals 1/2"
-run "$FW" campaign approve c-0001 --key ap1.key; expect_rc 2; expect_err "already"; one_line_err
+run "$FW" campaign approve c-0001 --key ap1.key; expect_rc 1; expect_err "already"; one_line_err
 run "$FW" campaign edit c-0001 --policy pol.json --as rm; expect_rc 0; expect_out "approvals 0/2"; expect_out "version 2"
 run "$FW" campaign approve c-0001 --key ap1.key; expect_rc 0
 run "$FW" campaign approve c-0001 --key ap2.key; expect_rc 0; expect_out "(ready)"
