@@ -8,14 +8,18 @@
 # the same run; then runs BUILD_DIR/bench/bench_sigs (signature verifications
 # per second for each algorithm) and BUILD_DIR/bench/bench_log (evidence-log
 # appends against plain batched SQLite inserts of the same records, and
-# `audit verify` of a 1,000,000-record store, library and CLI) and
+# `audit verify` of a 1,000,000-record store, library and CLI),
 # BUILD_DIR/bench/bench_fleet (import of 1,000,000 devices and a full
 # eligibility run beside plain SQLite with the same rows; 100,000 device
-# certificates imported with chain verification beside plain OpenSSL). The
-# issues' targets (verify <= 1.15x openssl dgst; appends >= 0.70x SQLite;
-# audit of 1,000,000 records < 5 s; device import >= 0.5x SQLite;
-# eligibility of 1,000,000 devices < 10 s) are reported, not enforced: the
-# exit status is 0 unless a command fails.
+# certificates imported with chain verification beside plain OpenSSL) and
+# BUILD_DIR/bench/bench_rollout (a simulated campaign of 1,000,000 devices
+# through the rollout engine beside the evidence floor of the same
+# transitions: bare evidence appends with a row write each). The issues'
+# targets (verify <= 1.15x openssl dgst; appends >= 0.70x SQLite; audit of
+# 1,000,000 records < 5 s; device import >= 0.5x SQLite; eligibility of
+# 1,000,000 devices < 10 s; a simulated campaign of 1,000,000 devices
+# < 60 s) are reported, not enforced: the exit status is 0 unless a command
+# fails.
 #
 # Each command runs ROUNDS times (default 5), the three taking turns so that
 # load from elsewhere hits all of them alike; the ratio uses the medians, the
@@ -29,7 +33,7 @@
 # BENCH_LOG_RECORDS (per append run, default 200000), BENCH_LOG_AUDIT_RECORDS
 # (default 1000000; 0 skips the audit), BENCH_LOG_ROUNDS (append rounds, 1..15,
 # default 5), BENCH_FLEET_DEVICES (default 1000000; 0 skips), BENCH_FLEET_CERTS
-# (default 100000; 0 skips).
+# (default 100000; 0 skips), BENCH_ROLLOUT_DEVICES (default 1000000; 0 skips).
 set -euo pipefail
 
 usage() {
@@ -42,6 +46,7 @@ fwtrust=$build/fwtrust
 bench_sigs=$build/bench/bench_sigs
 bench_log=$build/bench/bench_log
 bench_fleet=$build/bench/bench_fleet
+bench_rollout=$build/bench/bench_rollout
 openssl=${OPENSSL:-openssl}
 rounds=${ROUNDS:-5}
 sig_secs=${BENCH_SIGS_SECONDS:-1}
@@ -51,7 +56,7 @@ log_rounds=${BENCH_LOG_ROUNDS:-5}
 size_mib=256
 target=1.15
 
-for exe in "$fwtrust" "$bench_sigs" "$bench_log" "$bench_fleet"; do
+for exe in "$fwtrust" "$bench_sigs" "$bench_log" "$bench_fleet" "$bench_rollout"; do
 	if [ ! -x "$exe" ]; then
 		echo "bench.sh: $exe not found: build first (ninja -C $build)" >&2
 		exit 2
@@ -160,3 +165,7 @@ echo
 	--rounds "$log_rounds" --fwtrust "$fwtrust"
 echo
 "$bench_fleet" --devices "${BENCH_FLEET_DEVICES:-1000000}" --certs "${BENCH_FLEET_CERTS:-100000}"
+if [ "${BENCH_ROLLOUT_DEVICES:-1000000}" != 0 ]; then
+	echo
+	"$bench_rollout" --devices "${BENCH_ROLLOUT_DEVICES:-1000000}"
+fi
