@@ -3,8 +3,11 @@
 # verifies it, and a tampered image and a rolled-back release are refused
 # with their reasons; the OEM records the release, imports its fleet
 # (device identities with real certificates, lifecycle, firmware versions),
-# decides which devices may receive the release and why not, and an
-# auditor proves a decision offline. Usage: scripts/demo.sh path/to/fwtrust
+# decides which devices may receive the release and why not, runs a
+# governed campaign (four-eyes approvals, a 1% canary, 10%, the rest; a
+# failure wave pauses it, an operator resumes, an integrity failure
+# quarantines a device), and an auditor proves a decision offline and
+# verifies the whole log. Usage: scripts/demo.sh path/to/fwtrust
 # [--quiet] (the sample fleet is made by tests/mkfleet beside fwtrust).
 # (--quiet: for the test suite; prints only the ok/FAIL lines.)
 set -u
@@ -143,14 +146,16 @@ expect 0 "decision explained"
 DEC=$("$FW" eligibility --release "$REL" --explain ctl-a-00004 --json --db fwtrust.db | \
   sed -n '/"recorded"/,/}/s/^ *"idx": \([0-9]*\).*/\1/p' | head -n 1)
 
-step "18. The people: a release manager and two approvers, each with an Ed25519 key (recorded)"
-for who in rita bob carol; do "$FW" key generate --alg ed25519 --out $who >/dev/null 2>&1; done
+step "18. The people: a release manager, two approvers and a fleet operator, each with an Ed25519 key (recorded)"
+for who in rita bob carol olga; do "$FW" key generate --alg ed25519 --out $who >/dev/null 2>&1; done
 show "$FW" operator add rita --role release_manager --pub rita.pub --db fwtrust.db
 expect 0 "release manager registered"
 show "$FW" operator add bob --role approver --pub bob.pub --db fwtrust.db
 expect 0 "approver registered"
 show "$FW" operator add carol --role approver --pub carol.pub --db fwtrust.db
 expect 0 "second approver registered"
+show "$FW" operator add olga --role operator --pub olga.pub --db fwtrust.db
+expect 0 "fleet operator registered"
 
 step "19. Rita creates the campaign: a 1% canary needing two approvals, then 10%, then the rest"
 cat > campaign.json <<POLICY
@@ -159,15 +164,15 @@ cat > campaign.json <<POLICY
   "release": "${REL:0:16}",
   "targeting": {"product": "controller", "family": "ctl-a"},
   "stages": [
-    {"name": "canary", "size": {"percent": 1}, "approvals": 2, "soak_s": 3600},
-    {"name": "early", "size": {"percent": 10}, "approvals": 1, "soak_s": 7200},
+    {"name": "canary", "size": {"percent": 1}, "approvals": 2, "soak_s": 2},
+    {"name": "early", "size": {"percent": 10}, "approvals": 1},
     {"name": "rest", "size": {"percent": 100}}
   ],
-  "success_threshold": 95,
-  "pause": {"failure_rate": {"percent": 5, "min_reports": 3}, "max_failures": 10},
-  "retry": {"max_attempts": 3, "backoff_s": 600},
+  "success_threshold": 90,
+  "pause": {"failure_rate": {"percent": 10, "min_reports": 5}, "max_failures": 10},
+  "retry": {"max_attempts": 2, "backoff_s": 0},
   "report_timeout_s": 86400,
-  "quarantine": {"after_failed_attempts": 3}
+  "quarantine": {"after_failed_attempts": 2}
 }
 POLICY
 show "$FW" campaign create --policy campaign.json --as rita --db fwtrust.db
@@ -179,15 +184,103 @@ expect 1 "the creator's approval refused"
 show "$FW" campaign approve c-0001 --key bob.key --db fwtrust.db
 expect 0 "first approval signed"
 show "$FW" campaign approve c-0001 --key bob.key --db fwtrust.db
-expect 2 "the same approver twice refused"
+expect 1 "the same approver twice refused"
 show "$FW" campaign approve c-0001 --key carol.key --db fwtrust.db
 expect 0 "second approval: the campaign is ready"
 
-step "21. The log signs a checkpoint (C2SP tlog-checkpoint in a signed note)"
+# (soak times here are seconds so that the demo runs through; in the field,
+# hours. Backoff 0: a failed device may be retried at once.)
+
+# the devices of a stage in a state, one id per line
+devices_in() { "$FW" campaign devices c-0001 --stage "$1" --state "$2" --db fwtrust.db 2>/dev/null | awk 'NR>1 {print $1}'; }
+state_is() { # the campaign's state, checked from its status document
+  "$FW" campaign status c-0001 --json --db fwtrust.db 2>/dev/null | grep -q "^  \"state\": \"$1\""; rc=$?
+}
+report() { # report DEVICE STATUS [more flags]: quiet, counts failures of the demo itself
+  local dev=$1 st=$2; shift 2
+  "$FW" device report "$dev" --campaign c-0001 --status "$st" "$@" --db fwtrust.db >/dev/null 2>&1 ||
+    { fail=$((fail+1)); echo "FAIL demo: report $st for $dev"; }
+}
+
+step "21. Before the start, Olga tries the approved policy on 20,000 simulated devices (3% failing, one corrupt image): same engine, scratch store"
+show "$FW" simulate --campaign c-0001 --devices 20000 --fail-rate 3 --integrity-failures 1 --seed 42 --db fwtrust.db
+expect 0 "simulated (its max_failures of 10 would stop a fleet this size again and again; the real one is 300)"
+
+step "22. Olga starts it: the members are fixed, each gets its stage by a stable hash, the canary's devices are checked again"
+show "$FW" campaign start c-0001 --as olga --db fwtrust.db
+expect 0 "campaign started"
+CANARY=$(devices_in canary eligible)
+FIRST=$(printf '%s\n' $CANARY | head -n 1)
+
+step "23. The canary downloads, reboots and reports 2.4.1 running (installed counts only after the reboot)"
+show "$FW" device report "$FIRST" --campaign c-0001 --status delivered --db fwtrust.db
+expect 0 "canary device delivered"
+show "$FW" device report "$FIRST" --campaign c-0001 --status installed --version 2.4.0 --db fwtrust.db
+expect 1 "an image written but not running (2.4.0 still runs) is not installed"
+show "$FW" device report "$FIRST" --campaign c-0001 --status installed --version 2.4.1 --db fwtrust.db
+expect 0 "canary device installed"
+for d in $CANARY; do
+  [ "$d" = "$FIRST" ] && continue
+  report "$d" delivered; report "$d" installed --version 2.4.1
+done
+
+step "24. After the canary's soak, the next stage waits for its own approval; Bob gives it"
+sleep 2
+show "$FW" campaign tick c-0001 --db fwtrust.db
+expect 0 "tick: the early stage waits for an approval"
+show "$FW" campaign approve c-0001 --key bob.key --stage 1 --db fwtrust.db
+expect 0 "early stage approved"
+show "$FW" campaign tick c-0001 --db fwtrust.db
+expect 0 "tick: the early stage starts"
+
+step "25. A failure wave in the early stage: the campaign pauses itself (failure rate over 10%)"
+EARLY=$(devices_in early eligible)
+for d in $EARLY; do report "$d" delivered; done
+set -- $EARLY
+for d in "$1" "$2" "$3" "$4" "$5" "$6"; do report "$d" installed --version 2.4.1; done
+WAVE="$7 $8 $9"
+for d in $WAVE; do
+  report "$d" failed --detail "boot partition write error (flash batch 7)"
+done
+show "$FW" campaign status c-0001 --db fwtrust.db
+state_is paused; expect 0 "paused by its failure rate"
+
+step "26. Olga looks at the failed devices, then resumes; they are retried and install"
+show "$FW" campaign devices c-0001 --state failed --db fwtrust.db
+expect 0 "the failed devices"
+show "$FW" campaign resume c-0001 --as olga --reason "flash batch 7 reworked; retrying" --db fwtrust.db
+expect 0 "campaign resumed"
+for d in $WAVE; do report "$d" delivered; report "$d" installed --version 2.4.1; done
+for d in $(devices_in early delivered); do report "$d" installed --version 2.4.1; done
+show "$FW" campaign tick c-0001 --db fwtrust.db
+expect 0 "tick: the last stage starts"
+
+step "27. The rest: one device reports that the image failed its signature check; it is quarantined and the campaign pauses"
+REST=$(devices_in rest eligible)
+BAD=$(printf '%s\n' $REST | head -n 1)
+for d in $REST; do report "$d" delivered; done
+show "$FW" device report "$BAD" --campaign c-0001 --status failed --integrity-failure \
+  --detail "SUIT: image digest mismatch" --db fwtrust.db
+expect 0 "integrity failure: device quarantined, campaign paused"
+state_is paused; expect 0 "the integrity failure paused the campaign"
+show "$FW" device show "$BAD" --db fwtrust.db
+"$FW" device show "$BAD" --db fwtrust.db 2>/dev/null | grep -q '"lifecycle": "quarantined"'; rc=$?
+expect 0 "the device is quarantined in the registry"
+for d in $REST; do [ "$d" = "$BAD" ] || report "$d" installed --version 2.4.1; done
+
+step "28. Olga resumes after a look (the image verifies everywhere else); the campaign completes"
+show "$FW" campaign resume c-0001 --as olga --reason "one device's flash corrupt; it stays quarantined" --db fwtrust.db
+expect 0 "campaign resumed"
+show "$FW" campaign tick c-0001 --db fwtrust.db
+expect 0 "tick: every device done, the campaign completes"
+show "$FW" campaign status c-0001 --db fwtrust.db
+state_is completed; expect 0 "final status: completed"
+
+step "29. The log signs a checkpoint (C2SP tlog-checkpoint in a signed note)"
 show "$FW" audit checkpoint --db fwtrust.db --out checkpoint.txt
 expect 0 "checkpoint signed"
 
-step "22. An auditor proves the release record and the decision on ctl-a-00004 offline, with only the log's public key"
+step "30. An auditor proves the release record and the decision on ctl-a-00004 offline, with only the log's public key"
 show "$FW" audit prove --index 2 --db fwtrust.db --out release-record
 expect 0 "inclusion proof written"
 show "$FW" audit verify-proof --checkpoint checkpoint.txt --proof release-record.proof \
@@ -201,7 +294,7 @@ show "$FW" audit verify-proof --checkpoint checkpoint.txt --proof decision.proof
   --record decision.record --key fwtrust.db-log.pub
 expect 0 "decision proven offline"
 
-step "23. The whole log is rebuilt from its records, approvals re-verified, every checkpoint checked"
+step "31. The whole log is rebuilt from its records, approvals re-verified, every checkpoint checked"
 show "$FW" audit verify --db fwtrust.db --checkpoint checkpoint.txt
 expect 0 "log verified"
 
