@@ -2,6 +2,8 @@
 #ifndef FW_CLI_H
 #define FW_CLI_H
 
+#include <jansson.h>
+
 #include "core/core.h"
 
 /* Exit codes (docs/cli.md). */
@@ -18,6 +20,18 @@ struct fw_store;
 /* Open the store at --db (or $FWTRUST_DB, or ./fwtrust.db); prints the
  * error and returns non-zero on failure. */
 int cli_open_store(const char *cmd, const char *db, struct fw_store **s);
+/* "<cmd> ID [--db PATH]": print the JSON document get() finds for ID
+ * (a new reference in *doc). help is printed for --help; what names the
+ * argument in "expected exactly one <what>". */
+typedef int (*cli_get_fn)(struct fw_store *s, const char *id, json_t **doc, struct fw_diag *d);
+int cli_show(const char *cmd, const char *help, const char *what, int argc, char **argv,
+             cli_get_fn get);
+/* "<cmd> [--json] [--db PATH]": the array list() returns, in *out (a new
+ * reference), and whether --json was given. *out stays NULL when there
+ * is nothing to print (--help, an error): then return the exit code. */
+typedef int (*cli_list_fn)(struct fw_store *s, json_t **all, struct fw_diag *d);
+int cli_list(const char *cmd, const char *help, int argc, char **argv, cli_list_fn list,
+             json_t **out, int *as_json);
 /* Who is acting: $FWTRUST_ACTOR, else "user:<login name>". */
 const char *cli_actor(void);
 /* Print a JSON value (pretty, sorted keys) on stdout. */

@@ -221,36 +221,7 @@ static int campaign_approve(int argc, char **argv)
 
 static int campaign_show(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"db", required_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
-	const char *db = NULL;
-	struct fw_store *s = NULL;
-	struct fw_diag d = {{0}};
-	json_t *doc = NULL;
-	int c, rc;
-
-	while ((c = opts_next(argc, argv, longopts)) != -1) {
-		switch (c) {
-		case 'd': db = optarg; break;
-		case 'h': fputs(usage_show, stdout); return EXIT_OK;
-		default: return opts_bad("campaign show", argc, argv);
-		}
-	}
-	if (optind + 1 != argc) {
-		cli_err("campaign show", "expected exactly one campaign id");
-		return EXIT_USAGE;
-	}
-	if (cli_open_store("campaign show", db, &s))
-		return EXIT_USAGE;
-	rc = fw_campaign_get(s, argv[optind], &doc, &d);
-	fw_store_close(s);
-	if (rc != FW_OK)
-		return cli_fail("campaign show", rc, &d);
-	cli_print_json(doc);
-	json_decref(doc);
-	return EXIT_OK;
+	return cli_show("campaign show", usage_show, "campaign id", argc, argv, fw_campaign_get);
 }
 
 /* One line of 'campaign list': where it stands, and how far it got. */
@@ -288,34 +259,13 @@ static void list_row(const json_t *c)
 
 static int campaign_list(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"db", required_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
-	const char *db = NULL;
-	struct fw_store *s = NULL;
-	struct fw_diag d = {{0}};
 	json_t *all = NULL, *c;
 	size_t i;
-	int ch, rc, as_json = 0;
+	int rc, as_json = 0;
 
-	while ((ch = opts_next(argc, argv, longopts)) != -1) {
-		switch (ch) {
-		case 'j': as_json = 1; break;
-		case 'd': db = optarg; break;
-		case 'h': fputs(usage_list, stdout); return EXIT_OK;
-		default: return opts_bad("campaign list", argc, argv);
-		}
-	}
-	if (optind != argc)
-		return opts_extra("campaign list", argv[optind]);
-	if (cli_open_store("campaign list", db, &s))
-		return EXIT_USAGE;
-	rc = fw_campaign_list(s, &all, &d);
-	fw_store_close(s);
-	if (rc != FW_OK)
-		return cli_fail("campaign list", rc, &d);
+	rc = cli_list("campaign list", usage_list, argc, argv, fw_campaign_list, &all, &as_json);
+	if (all == NULL)
+		return rc;
 	if (as_json) {
 		cli_print_json(all);
 	} else {

@@ -178,38 +178,15 @@ static int device_list(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* the device as it stands now (its certificate's state at this time) */
+static int get_device(struct fw_store *s, const char *id, json_t **doc, struct fw_diag *d)
+{
+	return fw_registry_device_get(s, id, fw_time_ms() / 1000, doc, d);
+}
+
 static int device_show(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"db", required_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
-	const char *db = NULL;
-	struct fw_store *s = NULL;
-	struct fw_diag d = {{0}};
-	json_t *doc = NULL;
-	int c, rc;
-
-	while ((c = opts_next(argc, argv, longopts)) != -1) {
-		switch (c) {
-		case 'd': db = optarg; break;
-		case 'h': fputs(usage_show, stdout); return EXIT_OK;
-		default: return opts_bad("device show", argc, argv);
-		}
-	}
-	if (optind + 1 != argc) {
-		cli_err("device show", "expected exactly one device id");
-		return EXIT_USAGE;
-	}
-	if (cli_open_store("device show", db, &s))
-		return EXIT_USAGE;
-	rc = fw_registry_device_get(s, argv[optind], fw_time_ms() / 1000, &doc, &d);
-	fw_store_close(s);
-	if (rc != FW_OK)
-		return cli_fail("device show", rc, &d);
-	cli_print_json(doc);
-	json_decref(doc);
-	return EXIT_OK;
+	return cli_show("device show", usage_show, "device id", argc, argv, get_device);
 }
 
 static int device_lifecycle(int argc, char **argv)

@@ -82,34 +82,13 @@ static int ca_add(int argc, char **argv)
 
 static int ca_list(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"db", required_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
-	const char *db = NULL;
-	struct fw_store *s = NULL;
-	struct fw_diag d = {{0}};
 	json_t *cas = NULL, *ca;
 	size_t i;
-	int c, rc, as_json = 0;
+	int rc, as_json = 0;
 
-	while ((c = opts_next(argc, argv, longopts)) != -1) {
-		switch (c) {
-		case 'j': as_json = 1; break;
-		case 'd': db = optarg; break;
-		case 'h': fputs(usage_ca_list, stdout); return EXIT_OK;
-		default: return opts_bad("ca list", argc, argv);
-		}
-	}
-	if (optind != argc)
-		return opts_extra("ca list", argv[optind]);
-	if (cli_open_store("ca list", db, &s))
-		return EXIT_USAGE;
-	rc = fw_registry_ca_list(s, &cas, &d);
-	fw_store_close(s);
-	if (rc != FW_OK)
-		return cli_fail("ca list", rc, &d);
+	rc = cli_list("ca list", usage_ca_list, argc, argv, fw_registry_ca_list, &cas, &as_json);
+	if (cas == NULL)
+		return rc;
 	if (as_json) {
 		json_array_foreach(cas, i, ca)
 			json_object_del(ca, "pem");

@@ -207,34 +207,13 @@ static int key_revoke(int argc, char **argv)
 
 static int key_list(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"db", required_argument, NULL, 'd'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
-	const char *db = NULL;
-	struct fw_store *s = NULL;
-	struct fw_diag d = {{0}};
 	json_t *keys = NULL, *k;
 	size_t i;
-	int c, rc, as_json = 0;
+	int rc, as_json = 0;
 
-	while ((c = opts_next(argc, argv, longopts)) != -1) {
-		switch (c) {
-		case 'd': db = optarg; break;
-		case 'j': as_json = 1; break;
-		case 'h': fputs(usage_list, stdout); return EXIT_OK;
-		default: return opts_bad("key list", argc, argv);
-		}
-	}
-	if (optind != argc)
-		return opts_extra("key list", argv[optind]);
-	if (cli_open_store("key list", db, &s))
-		return EXIT_USAGE;
-	rc = fw_registry_key_list(s, &keys, &d);
-	fw_store_close(s);
-	if (rc != FW_OK)
-		return cli_fail("key list", rc, &d);
+	rc = cli_list("key list", usage_list, argc, argv, fw_registry_key_list, &keys, &as_json);
+	if (keys == NULL)
+		return rc;
 	if (as_json) {
 		cli_print_json(keys);
 	} else {

@@ -81,34 +81,14 @@ static int op_add(int argc, char **argv)
 
 static int op_list(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"db", required_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
-	const char *db = NULL;
-	struct fw_store *s = NULL;
-	struct fw_diag d = {{0}};
 	json_t *ops = NULL, *op;
 	size_t i;
-	int c, rc, as_json = 0;
+	int rc, as_json = 0;
 
-	while ((c = opts_next(argc, argv, longopts)) != -1) {
-		switch (c) {
-		case 'j': as_json = 1; break;
-		case 'd': db = optarg; break;
-		case 'h': fputs(usage_list, stdout); return EXIT_OK;
-		default: return opts_bad("operator list", argc, argv);
-		}
-	}
-	if (optind != argc)
-		return opts_extra("operator list", argv[optind]);
-	if (cli_open_store("operator list", db, &s))
-		return EXIT_USAGE;
-	rc = fw_registry_operator_list(s, &ops, &d);
-	fw_store_close(s);
-	if (rc != FW_OK)
-		return cli_fail("operator list", rc, &d);
+	rc = cli_list("operator list", usage_list, argc, argv, fw_registry_operator_list, &ops,
+	              &as_json);
+	if (ops == NULL)
+		return rc;
 	if (as_json) {
 		json_array_foreach(ops, i, op)
 			json_object_del(op, "pem");
@@ -127,36 +107,8 @@ static int op_list(int argc, char **argv)
 
 static int op_show(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"db", required_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
-	const char *db = NULL;
-	struct fw_store *s = NULL;
-	struct fw_diag d = {{0}};
-	json_t *doc = NULL;
-	int c, rc;
-
-	while ((c = opts_next(argc, argv, longopts)) != -1) {
-		switch (c) {
-		case 'd': db = optarg; break;
-		case 'h': fputs(usage_show, stdout); return EXIT_OK;
-		default: return opts_bad("operator show", argc, argv);
-		}
-	}
-	if (optind + 1 != argc) {
-		cli_err("operator show", "expected exactly one operator name");
-		return EXIT_USAGE;
-	}
-	if (cli_open_store("operator show", db, &s))
-		return EXIT_USAGE;
-	rc = fw_registry_operator_get(s, argv[optind], &doc, &d);
-	fw_store_close(s);
-	if (rc != FW_OK)
-		return cli_fail("operator show", rc, &d);
-	cli_print_json(doc);
-	json_decref(doc);
-	return EXIT_OK;
+	return cli_show("operator show", usage_show, "operator name", argc, argv,
+	                fw_registry_operator_get);
 }
 
 static int op_disable(int argc, char **argv)

@@ -135,35 +135,15 @@ static int release_add(int argc, char **argv)
 
 static int release_list(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"db", required_argument, NULL, 'd'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
-	const char *db = NULL;
-	struct fw_store *s = NULL;
-	struct fw_diag d = {{0}};
 	json_t *rels = NULL, *r;
 	char num[32];
 	size_t i;
-	int c, rc, as_json = 0;
+	int rc, as_json = 0;
 
-	while ((c = opts_next(argc, argv, longopts)) != -1) {
-		switch (c) {
-		case 'd': db = optarg; break;
-		case 'j': as_json = 1; break;
-		case 'h': fputs(usage_list, stdout); return EXIT_OK;
-		default: return opts_bad("release list", argc, argv);
-		}
-	}
-	if (optind != argc)
-		return opts_extra("release list", argv[optind]);
-	if (cli_open_store("release list", db, &s))
-		return EXIT_USAGE;
-	rc = fw_registry_release_list(s, &rels, &d);
-	fw_store_close(s);
-	if (rc != FW_OK)
-		return cli_fail("release list", rc, &d);
+	rc = cli_list("release list", usage_list, argc, argv, fw_registry_release_list, &rels,
+	              &as_json);
+	if (rels == NULL)
+		return rc;
 	if (as_json) {
 		cli_print_json(rels);
 	} else {
@@ -182,36 +162,8 @@ static int release_list(int argc, char **argv)
 
 static int release_show(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"db", required_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
-	const char *db = NULL;
-	struct fw_store *s = NULL;
-	struct fw_diag d = {{0}};
-	json_t *doc = NULL;
-	int c, rc;
-
-	while ((c = opts_next(argc, argv, longopts)) != -1) {
-		switch (c) {
-		case 'd': db = optarg; break;
-		case 'h': fputs(usage_show, stdout); return EXIT_OK;
-		default: return opts_bad("release show", argc, argv);
-		}
-	}
-	if (optind + 1 != argc) {
-		cli_err("release show", "expected exactly one release id");
-		return EXIT_USAGE;
-	}
-	if (cli_open_store("release show", db, &s))
-		return EXIT_USAGE;
-	rc = fw_registry_release_get(s, argv[optind], &doc, &d);
-	fw_store_close(s);
-	if (rc != FW_OK)
-		return cli_fail("release show", rc, &d);
-	cli_print_json(doc);
-	json_decref(doc);
-	return EXIT_OK;
+	return cli_show("release show", usage_show, "release id", argc, argv,
+	                fw_registry_release_get);
 }
 
 int cmd_release(int argc, char **argv)

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "store/store.h"
 
 #ifndef FWTRUST_VERSION
@@ -95,6 +96,77 @@ int cli_open_store(const char *cmd, const char *db, struct fw_store **s)
 		return 1;
 	}
 	return 0;
+}
+
+int cli_show(const char *cmd, const char *help, const char *what, int argc, char **argv,
+             cli_get_fn get)
+{
+	static const struct option longopts[] = {
+	    {"db", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
+	const char *db = NULL;
+	struct fw_store *s = NULL;
+	struct fw_diag d = {{0}};
+	json_t *doc = NULL;
+	int c, rc;
+
+	while ((c = opts_next(argc, argv, longopts)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'h': fputs(help, stdout); return EXIT_OK;
+		default: return opts_bad(cmd, argc, argv);
+		}
+	}
+	if (optind + 1 != argc) {
+		cli_err(cmd, "expected exactly one %s", what);
+		return EXIT_USAGE;
+	}
+	if (cli_open_store(cmd, db, &s))
+		return EXIT_USAGE;
+	rc = get(s, argv[optind], &doc, &d);
+	fw_store_close(s);
+	if (rc != FW_OK)
+		return cli_fail(cmd, rc, &d);
+	cli_print_json(doc);
+	json_decref(doc);
+	return EXIT_OK;
+}
+
+int cli_list(const char *cmd, const char *help, int argc, char **argv, cli_list_fn list,
+             json_t **out, int *as_json)
+{
+	static const struct option longopts[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"db", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
+	const char *db = NULL;
+	struct fw_store *s = NULL;
+	struct fw_diag d = {{0}};
+	int c, rc;
+
+	*out = NULL;
+	*as_json = 0;
+	while ((c = opts_next(argc, argv, longopts)) != -1) {
+		switch (c) {
+		case 'j': *as_json = 1; break;
+		case 'd': db = optarg; break;
+		case 'h': fputs(help, stdout); return EXIT_OK;
+		default: return opts_bad(cmd, argc, argv);
+		}
+	}
+	if (optind != argc)
+		return opts_extra(cmd, argv[optind]);
+	if (cli_open_store(cmd, db, &s))
+		return EXIT_USAGE;
+	rc = list(s, out, &d);
+	fw_store_close(s);
+	if (rc != FW_OK) {
+		*out = NULL;
+		return cli_fail(cmd, rc, &d);
+	}
+	return EXIT_OK;
 }
 
 const char *cli_actor(void)
