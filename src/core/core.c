@@ -378,3 +378,23 @@ int64_t fw_time_ms(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+void *fw_grow(void *p, size_t *cap, size_t need, size_t elem)
+{
+	size_t c = *cap ? *cap : 16;
+	void *q;
+
+	if (need <= *cap && p != NULL)
+		return p;
+	while (c < need) {
+		if (c > SIZE_MAX / 2)
+			return NULL;
+		c *= 2;
+	}
+	if (elem && c > SIZE_MAX / elem)
+		return NULL;
+	q = realloc(p, c * elem);
+	if (q != NULL)
+		*cap = c;
+	return q;
+}

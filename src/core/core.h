@@ -47,6 +47,12 @@ enum fw_err {
 /* Stable name ("io", "verify", ...). Never NULL. */
 const char *fw_err_str(int err);
 
+/* A growable array: room for need elements of elem bytes in p, whose
+ * capacity is *cap (doubled, from 16, as often as needed). Returns the
+ * array, moved or not (*cap updated), or NULL when out of memory or the
+ * size would overflow (then p is untouched and still owned by the caller). */
+void *fw_grow(void *p, size_t *cap, size_t need, size_t elem);
+
 /* Limits: every growable input has a named cap. */
 #define FW_MAX_KEY_FILE (64 * 1024)     /* PEM key file */
 #define FW_MAX_ENVELOPE_FILE (16 * 1024) /* = FWV_MAX_ENVELOPE */

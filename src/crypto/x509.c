@@ -462,15 +462,12 @@ int fw_cert_bundle_from_pem(const char *pem, size_t len, struct fw_cert ***out, 
 			goto fail;
 		if (der == NULL)
 			break;
-		if (cnt == cap) {
-			cap = cap ? 2 * cap : 8;
-			nv = realloc(v, cap * sizeof(*v));
-			if (nv == NULL) {
-				rc = fw_diag_set(d, FW_E_NOMEM, "certificate bundle: out of memory");
-				goto fail;
-			}
-			v = nv;
+		nv = fw_grow(v, &cap, cnt + 1, sizeof(*v));
+		if (nv == NULL) {
+			rc = fw_diag_set(d, FW_E_NOMEM, "certificate bundle: out of memory");
+			goto fail;
 		}
+		v = nv;
 		rc = cert_new(der, (size_t)der_len, what, &v[cnt], d);
 		OPENSSL_free(der);
 		der = NULL;
@@ -618,15 +615,10 @@ int fw_cert_anchors_add(struct fw_cert_anchors *a, const struct fw_cert *ca, str
 	for (i = 0; i < a->n; i++)
 		if (memcmp(a->v[i].sha256, ca->info.sha256, 32) == 0)
 			return FW_OK;
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? 2 * a->cap : 8;
-
-		nv = realloc(a->v, cap * sizeof(*nv));
-		if (nv == NULL)
-			return fw_diag_set(d, FW_E_NOMEM, "trust anchors: out of memory");
-		a->v = nv;
-		a->cap = cap;
-	}
+	nv = fw_grow(a->v, &a->cap, a->n + 1, sizeof(*nv));
+	if (nv == NULL)
+		return fw_diag_set(d, FW_E_NOMEM, "trust anchors: out of memory");
+	a->v = nv;
 	if (X509_STORE_add_cert(a->store, ca->x) != 1) {
 		int rc = fw_diag_set(d, FW_E_CRYPTO, "trust anchor %s: cannot add: %s",
 		                     ca->info.subject, ossl_reason());

@@ -68,15 +68,11 @@ static int collect_cp(void *arg, uint64_t size, const uint8_t root[32], const ch
 {
 	struct audit *a = arg;
 
-	if (a->ncps == a->cap) {
-		size_t cap = a->cap ? 2 * a->cap : 16;
-		struct cp_row *n = realloc(a->cps, cap * sizeof(*n));
+	struct cp_row *n = fw_grow(a->cps, &a->cap, a->ncps + 1, sizeof(*n));
 
-		if (n == NULL)
-			return FW_E_NOMEM;
-		a->cps = n;
-		a->cap = cap;
-	}
+	if (n == NULL)
+		return FW_E_NOMEM;
+	a->cps = n;
 	memset(&a->cps[a->ncps], 0, sizeof(a->cps[0]));
 	a->cps[a->ncps].size = size;
 	memcpy(a->cps[a->ncps].root, root, FW_HASH_LEN);
@@ -639,16 +635,14 @@ static int on_leaf(void *arg, uint64_t idx, const uint8_t stored[32], const uint
 		        (unsigned long long)idx);
 	if (a->broken)
 		return 0;
-	if (idx >= a->lh_cap) {
-		size_t cap = a->lh_cap ? 2 * a->lh_cap : 1024;
-		uint8_t (*n)[FW_HASH_LEN] = realloc(a->lh, cap * FW_HASH_LEN);
+	{
+		uint8_t (*n)[FW_HASH_LEN] = fw_grow(a->lh, &a->lh_cap, (size_t)idx + 1, FW_HASH_LEN);
 
 		if (n == NULL) {
 			a->oom = 1;
 			return FW_E_NOMEM;
 		}
 		a->lh = n;
-		a->lh_cap = cap;
 	}
 	memcpy(a->lh[idx], lh, FW_HASH_LEN);
 	check_refs(a, idx, rec, len);

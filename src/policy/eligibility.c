@@ -625,17 +625,13 @@ static int collect_runs(void *arg, const char *id, const char *doc)
 	uint64_t run = 0;
 
 	if (rel && strcmp(rel, r->release) == 0 && fw_parse_u64(id, &run) == FW_OK) {
-		if (r->n == r->cap) {
-			size_t cap = r->cap ? 2 * r->cap : 16;
-			uint64_t *v = realloc(r->v, cap * sizeof(*v));
+		uint64_t *v = fw_grow(r->v, &r->cap, r->n + 1, sizeof(*v));
 
-			if (v == NULL) {
-				json_decref(j);
-				return FW_E_NOMEM;
-			}
-			r->v = v;
-			r->cap = cap;
+		if (v == NULL) {
+			json_decref(j);
+			return FW_E_NOMEM;
 		}
+		r->v = v;
 		r->v[r->n++] = run;
 	}
 	json_decref(j);

@@ -700,12 +700,9 @@ static int import_lifecycle(struct import *im, const struct fw_devrow *row, stru
 static int states_room(struct import *im, uint64_t n, struct fw_diag *d)
 {
 	if (n > im->nstates) {
-		size_t cap = im->nstates ? 2 * im->nstates : 4096, old = im->nstates;
-		uint8_t (*p)[32];
+		size_t cap = im->nstates, old = im->nstates;
+		uint8_t (*p)[32] = n > SIZE_MAX ? NULL : fw_grow(im->states, &cap, (size_t)n, 32);
 
-		while (cap < n)
-			cap *= 2;
-		p = realloc(im->states, cap * 32);
 		if (p == NULL)
 			return fw_diag_set(d, FW_E_NOMEM, "out of memory");
 		memset(p + old, 0, (cap - old) * 32);

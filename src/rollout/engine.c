@@ -572,15 +572,11 @@ static int collect(void *arg, const struct fw_rollout_row *r)
 {
 	struct rows *rs = arg;
 
-	if (rs->n == rs->cap) {
-		size_t cap = rs->cap ? rs->cap * 2 : 256;
-		void *p = realloc(rs->v, cap * sizeof(*rs->v));
+	struct fw_rollout_row *v = fw_grow(rs->v, &rs->cap, rs->n + 1, sizeof(*v));
 
-		if (p == NULL)
-			return FW_E_NOMEM;
-		rs->v = p;
-		rs->cap = cap;
-	}
+	if (v == NULL)
+		return FW_E_NOMEM;
+	rs->v = v;
 	rs->v[rs->n++] = *r;
 	return 0;
 }
@@ -1025,19 +1021,11 @@ struct start {
 static size_t keep_text(struct start *st, const char *s)
 {
 	size_t len = strlen(s) + 1, at = st->tlen;
+	char *p = fw_grow(st->text, &st->tcap, st->tlen + len, 1);
 
-	if (st->tlen + len > st->tcap) {
-		size_t cap = st->tcap ? st->tcap * 2 : 1 << 16;
-		char *p;
-
-		while (cap < st->tlen + len)
-			cap *= 2;
-		p = realloc(st->text, cap);
-		if (p == NULL)
-			return SIZE_MAX;
-		st->text = p;
-		st->tcap = cap;
-	}
+	if (p == NULL)
+		return SIZE_MAX;
+	st->text = p;
 	memcpy(st->text + at, s, len);
 	st->tlen += len;
 	return at;
@@ -1053,15 +1041,10 @@ static int start_scan(void *arg, const struct fw_device_row *dev, const struct f
 	progress(st->e, st->scanned, st->total);
 	if (reasons & TARGET_MASK)
 		return 0; /* not targeted: not a member */
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 1024;
-		void *p = realloc(st->m, cap * sizeof(*st->m));
-
-		if (p == NULL)
-			return st->rc = FW_E_NOMEM;
-		st->m = p;
-		st->cap = cap;
-	}
+	m = fw_grow(st->m, &st->cap, st->n + 1, sizeof(*m));
+	if (m == NULL)
+		return st->rc = FW_E_NOMEM;
+	st->m = m;
 	m = &st->m[st->n];
 	m->h = fw_rollout_stage_hash(st->e->id, dev->id);
 	m->reasons = reasons;
@@ -1270,9 +1253,12 @@ static json_t *why_operator(const struct opargs *a)
 	return w;
 }
 
-static int check_reason(const char *reason, struct fw_diag *d)
+/* An operator's step: who may take it, and the reason's text. */
+static int operator_with_reason(struct eng *e, const struct opargs *a, struct fw_diag *d)
 {
-	return reason ? fw_registry_reason_ok(reason, 1000, d) : FW_OK;
+	int rc = who(e, a->by, d);
+
+	return rc == FW_OK && a->reason ? fw_registry_reason_ok(a->reason, 1000, d) : rc;
 }
 
 static int op_pause(struct eng *e, void *arg, struct fw_diag *d)
@@ -1282,9 +1268,7 @@ static int op_pause(struct eng *e, void *arg, struct fw_diag *d)
 
 	if (e->state != C_RUNNING)
 		return refuse_state(e, "pause (only a running campaign pauses)", d);
-	rc = who(e, a->by, d);
-	if (rc == FW_OK)
-		rc = check_reason(a->reason, d);
+	rc = operator_with_reason(e, a, d);
 	return rc == FW_OK ? stop_campaign(e, why_operator(a), 0, d) : rc;
 }
 
@@ -1304,9 +1288,7 @@ static int op_resume(struct eng *e, void *arg, struct fw_diag *d)
 
 	if (e->state != C_PAUSED)
 		return refuse_state(e, "resume (only a paused campaign resumes)", d);
-	rc = who(e, a->by, d);
-	if (rc == FW_OK)
-		rc = check_reason(a->reason, d);
+	rc = operator_with_reason(e, a, d);
 	if (rc != FW_OK)
 		return rc;
 	was = json_incref(json_object_get(e->doc, "paused"));
@@ -1344,9 +1326,7 @@ static int op_abort(struct eng *e, void *arg, struct fw_diag *d)
 
 	if (!started && e->state != C_READY && e->state != C_AWAITING)
 		return refuse_state(e, "be aborted (it has ended)", d);
-	rc = who(e, a->by, d);
-	if (rc == FW_OK)
-		rc = check_reason(a->reason, d);
+	rc = operator_with_reason(e, a, d);
 	if (rc == FW_OK)
 		rc = eng_releases(e, d);
 	if (rc != FW_OK)

@@ -320,15 +320,11 @@ static int keep_index(void *arg, const struct fw_rollout_row *r)
 
 	if (i < 0)
 		return FW_E_STORE;
-	if (m->nlist == m->caplist) {
-		size_t c = m->caplist ? m->caplist * 2 : 4096;
-		void *p = realloc(m->list, c * sizeof(*m->list));
+	uint32_t *list = fw_grow(m->list, &m->caplist, m->nlist + 1, sizeof(*list));
 
-		if (p == NULL)
-			return FW_E_NOMEM;
-		m->list = p;
-		m->caplist = c;
-	}
+	if (list == NULL)
+		return FW_E_NOMEM;
+	m->list = list;
 	m->list[m->nlist++] = (uint32_t)i;
 	return 0;
 }
