@@ -11,6 +11,7 @@
 #             getters, chain and CRL verification (fuzz/fuzz_x509.c)
 #   policy    campaign policy files and their normalized JSON
 #             (fuzz/fuzz_policy.c)
+#   http_range  the HTTP server's Range header parser (fuzz/fuzz_http_range.c)
 # The committed corpus is never written: new inputs land in the copy, and
 # crashes in build-fuzz/findings/<target>/ (see fuzz/README.md to turn one
 # into a permanent test).
@@ -19,6 +20,7 @@
 #   FUZZ_TARGETS="note proof" FUZZ_SECONDS=300 FUZZ_JOBS=4 \
 #   FUZZ_ARGS=-use_value_profile=1 scripts/fuzz.sh
 # Needs (Debian 12): clang libclang-rt-14-dev libssl-dev libjansson-dev
+# libmicrohttpd-dev
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,7 +30,7 @@ OUT=${FUZZ_OUT:-build-fuzz}
 SECONDS_TO_RUN=${FUZZ_SECONDS:-60}
 JOBS=${FUZZ_JOBS:-1}
 MAX_LEN=${FUZZ_MAX_LEN:-4096}
-TARGETS=${FUZZ_TARGETS:-envelope note proof devfile x509 policy}
+TARGETS=${FUZZ_TARGETS:-envelope note proof devfile x509 policy http_range}
 CC=${FUZZ_CC:-}
 
 # Sources of each target besides fuzz/fuzz_<target>.c
@@ -42,6 +44,7 @@ sources() { # target
 	devfile) echo "src/registry/devfile.c src/core/core.c" ;;
 	x509) echo "src/crypto/x509.c src/crypto/crypto.c src/core/core.c" ;;
 	policy) echo "src/rollout/policy.c src/core/core.c src/core/json.c" ;;
+	http_range) echo "src/http/http.c src/core/core.c" ;;
 	*) return 1 ;;
 	esac
 }
@@ -50,13 +53,14 @@ sources() { # target
 libs() { # target
 	case "$1" in
 	devfile | policy) echo "-ljansson -lcrypto" ;;
+	http_range) echo "-lmicrohttpd -lcrypto" ;;
 	*) echo "-lcrypto" ;;
 	esac
 }
 
 for t in $TARGETS; do
 	if ! sources "$t" >/dev/null || [ ! -d "fuzz/corpus/$t" ]; then
-		echo "fuzz: unknown target '$t' (known: envelope note proof devfile x509 policy)" >&2
+		echo "fuzz: unknown target '$t' (known: envelope note proof devfile x509 policy http_range)" >&2
 		exit 2
 	fi
 done

@@ -13,6 +13,7 @@ packages=(
   gcc-arm-none-eabi                        # Cortex-M4 footprint check of libfwv
   xxd                                      # tests patch bytes of envelopes
   python3                                  # e2e tests read --json output and forge files
+  libmicrohttpd-dev                        # fwtrust serve: the HTTP server
 )
 
 missing=()
