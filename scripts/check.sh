@@ -55,6 +55,7 @@ run_build() { # label, build dir
   suite "$label e2e fleet cli" bash tests/e2e/test_fleet_cli.sh "$dir"
   suite "$label e2e campaign cli" bash tests/e2e/test_campaign_cli.sh "$dir"
   suite "$label e2e crash" bash tests/e2e/test_crash.sh "$dir"
+  suite "$label e2e swu" bash tests/e2e/test_swu.sh "$dir"
   suite "$label e2e demo" bash scripts/demo.sh "$dir/fwtrust" --quiet
 }
 

@@ -11,6 +11,8 @@
 #             getters, chain and CRL verification (fuzz/fuzz_x509.c)
 #   policy    campaign policy files and their normalized JSON
 #             (fuzz/fuzz_policy.c)
+#   swu       SWUpdate .swu archives (cpio, CMS signature, sw-description)
+#             (fuzz/fuzz_swu.c)
 #   http_range  the HTTP server's Range header parser (fuzz/fuzz_http_range.c)
 # The committed corpus is never written: new inputs land in the copy, and
 # crashes in build-fuzz/findings/<target>/ (see fuzz/README.md to turn one
@@ -30,7 +32,7 @@ OUT=${FUZZ_OUT:-build-fuzz}
 SECONDS_TO_RUN=${FUZZ_SECONDS:-60}
 JOBS=${FUZZ_JOBS:-1}
 MAX_LEN=${FUZZ_MAX_LEN:-4096}
-TARGETS=${FUZZ_TARGETS:-envelope note proof devfile x509 policy http_range}
+TARGETS=${FUZZ_TARGETS:-envelope note proof devfile x509 policy swu http_range}
 CC=${FUZZ_CC:-}
 
 # Sources of each target besides fuzz/fuzz_<target>.c
@@ -44,6 +46,7 @@ sources() { # target
 	devfile) echo "src/registry/devfile.c src/core/core.c" ;;
 	x509) echo "src/crypto/x509.c src/crypto/crypto.c src/core/core.c" ;;
 	policy) echo "src/rollout/policy.c src/core/core.c src/core/json.c" ;;
+	swu) echo "src/swu/swu.c src/crypto/crypto.c src/core/core.c" ;;
 	http_range) echo "src/http/http.c src/core/core.c" ;;
 	*) return 1 ;;
 	esac
@@ -60,7 +63,7 @@ libs() { # target
 
 for t in $TARGETS; do
 	if ! sources "$t" >/dev/null || [ ! -d "fuzz/corpus/$t" ]; then
-		echo "fuzz: unknown target '$t' (known: envelope note proof devfile x509 policy http_range)" >&2
+		echo "fuzz: unknown target '$t' (known: envelope note proof devfile x509 policy swu http_range)" >&2
 		exit 2
 	fi
 done

@@ -14,6 +14,7 @@ packages=(
   xxd                                      # tests patch bytes of envelopes
   python3                                  # e2e tests read --json output and forge files
   libmicrohttpd-dev                        # fwtrust serve: the HTTP server
+  swupdate                                 # tests: the real SWUpdate verifies .swu files
 )
 
 missing=()

@@ -9,10 +9,13 @@
 #include "policy/policy.h"
 #include "registry/registry.h"
 #include "store/store.h"
+#include "swu/swu.h"
 
 static const char usage_add[] =
     "usage: fwtrust release add ENVELOPE --image IMAGE --product P --family F\n"
     "                           [--from RANGE] [--hw-revision R ...] [--db PATH]\n"
+    "                           [--swu FILE.swu --swu-cert SIGNER.pem\n"
+    "                            [--swu-cert-purpose emailProtection|codeSigning]]\n"
     "\n"
     "Verifies ENVELOPE with libfwv against the registered, active\n"
     "release-signing keys and IMAGE against ENVELOPE; stores both\n"
@@ -23,7 +26,14 @@ static const char usage_add[] =
     "                     '>=2.0.0 <2.4.1' (semantic versions; '||' for\n"
     "                     alternatives). Default: any version below the release's\n"
     "  --hw-revision R    a hardware revision the release is for; repeat for\n"
-    "                     more. Default: any\n";
+    "                     more. Default: any\n"
+    "  --swu FILE.swu     the same release as an SWUpdate .swu ('fwtrust sign\n"
+    "                     --format swu'): it must verify against --swu-cert as\n"
+    "                     'swupdate -k' would, and carry the envelope's image and\n"
+    "                     version; stored beside the envelope\n"
+    "  --swu-cert PEM     the signer certificate(s) the devices have (-k)\n"
+    "  --swu-cert-purpose the devices' swupdate --cert-purpose (default\n"
+    "                     emailProtection)\n";
 static const char usage_list[] = "usage: fwtrust release list [--db PATH] [--json]\n";
 static const char usage_show[] = "usage: fwtrust release show ID [--db PATH]\n"
                                  "  ID: the release id (envelope SHA-256) or a unique prefix "
@@ -57,9 +67,14 @@ static int release_add(int argc, char **argv)
 	    {"from", required_argument, NULL, 'r'},
 	    {"hw-revision", required_argument, NULL, 'w'},
 	    {"db", required_argument, NULL, 'd'},
+	    {"swu", required_argument, NULL, 'S'},
+	    {"swu-cert", required_argument, NULL, 'c'},
+	    {"swu-cert-purpose", required_argument, NULL, 'u'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
 	const char *image = NULL, *product = NULL, *family = NULL, *db = NULL;
+	const char *purpose = NULL;
+	struct fw_release_swu swu = {NULL, NULL, FW_SWU_PURPOSE_EMAIL};
 	const char *hw[FW_POLICY_MAX_HW];
 	struct fw_release_target target = {NULL, NULL, NULL, hw, 0};
 	struct fw_store *s = NULL;
@@ -83,6 +98,9 @@ static int release_add(int argc, char **argv)
 			hw[target.nhw++] = optarg;
 			break;
 		case 'd': db = optarg; break;
+		case 'S': swu.path = optarg; break;
+		case 'c': swu.cert_path = optarg; break;
+		case 'u': purpose = optarg; break;
 		case 'h': fputs(usage_add, stdout); return EXIT_OK;
 		default: return opts_bad("release add", argc, argv);
 		}
@@ -97,10 +115,22 @@ static int release_add(int argc, char **argv)
 		return opts_missing("release add", "--product");
 	if (!family)
 		return opts_missing("release add", "--family");
+	if ((swu.cert_path || purpose) && !swu.path) {
+		cli_err("release add", "%s needs --swu", swu.cert_path ? "--swu-cert" : "--swu-cert-purpose");
+		return EXIT_USAGE;
+	}
+	if (swu.path && !swu.cert_path)
+		return opts_missing("release add", "--swu-cert (the signer certificate the devices have)");
+	if (purpose && fw_swu_purpose_parse(purpose, &swu.purpose) != FW_OK) {
+		cli_err("release add", "--swu-cert-purpose: '%s' is not emailProtection or codeSigning",
+		        purpose);
+		return EXIT_USAGE;
+	}
 	if (cli_open_store("release add", db, &s))
 		return EXIT_USAGE;
 	target.product = product;
 	target.family = family;
+	target.swu = swu.path ? &swu : NULL;
 	rc = fw_registry_release_add(s, argv[optind], image, &target, cli_actor(), &doc, &idx, &d);
 	fw_store_close(s);
 	if (rc == FW_E_VERIFY) {
@@ -127,6 +157,13 @@ static int release_add(int argc, char **argv)
 		json_array_foreach(json_object_get(doc, "hw_revisions"), k, h)
 			printf(" %s", json_string_value(h));
 		printf("\n");
+	}
+	if (json_is_object(json_object_get(doc, "swu"))) {
+		json_t *w = json_object_get(doc, "swu");
+
+		printf("swu       %s (%lld bytes, sha256 %s)\n", str(w, "filename"),
+		       (long long)json_integer_value(json_object_get(w, "size")), str(w, "sha256"));
+		printf("          signer %s (%s)\n", str(w, "signer_subject"), str(w, "cert_purpose"));
 	}
 	printf("evidence  record %llu\n", (unsigned long long)idx);
 	json_decref(doc);

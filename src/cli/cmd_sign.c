@@ -9,26 +9,161 @@
 #include "cli/opts.h"
 #include "crypto/crypto.h"
 #include "suit/suit.h"
+#include "swu/swu.h"
 
 static const char usage[] =
-    "usage: fwtrust sign --key KEY --image IMAGE --vendor-id UUID --class-id UUID\n"
-    "                    --sequence N --version TEXT --out ENVELOPE\n"
+    "usage: fwtrust sign [--format suit] --key KEY --image IMAGE --vendor-id UUID\n"
+    "                    --class-id UUID --sequence N --version TEXT --out ENVELOPE\n"
     "                    [--device-id UUID] [--force]\n"
+    "       fwtrust sign --format swu --key KEY --cert SIGNER.pem --image IMAGE\n"
+    "                    --version TEXT --hw-compat REV [--hw-compat REV ...]\n"
+    "                    --out OUT.swu [--description TEXT] [--swu-type TYPE]\n"
+    "                    [--swu-device DEV | --swu-path PATH]\n"
+    "                    [--cert-purpose emailProtection|codeSigning] [--force]\n"
     "\n"
-    "Signs IMAGE into a SUIT envelope (ENVELOPE) that devices verify before they\n"
-    "accept the image, and writes ENVELOPE.record.json, the signing record.\n"
+    "--format suit (the default) signs IMAGE into a SUIT envelope (ENVELOPE) that\n"
+    "devices verify before they accept the image, and writes\n"
+    "ENVELOPE.record.json, the signing record.\n"
+    "--format swu writes a signed SWUpdate .swu (sw-description, its CMS signature\n"
+    "and IMAGE in one cpio archive) for devices that run 'swupdate -k SIGNER.pem'.\n"
     "\n"
-    "  --key KEY          private key from 'fwtrust key generate' (.key)\n"
+    "  --key KEY          suit: private key from 'fwtrust key generate' (.key);\n"
+    "                     swu: the signer's PEM private key (RSA >= 2048 bits,\n"
+    "                     EC P-256 or P-384)\n"
     "  --image IMAGE      firmware image; hashed in a streaming pass\n"
+    "  --version TEXT     human version string (UTF-8, 1-64 bytes), e.g. 2.4.1\n"
+    "  --out FILE         where to write the envelope or the .swu\n"
+    "  --force            replace the output (and its record) if it exists\n"
+    "suit:\n"
     "  --vendor-id UUID   vendor the image is for (device must match)\n"
     "  --class-id UUID    device class the image is for (device must match)\n"
     "  --device-id UUID   optional: only this one device may accept it\n"
     "  --sequence N       anti-rollback sequence number, 0..9223372036854775807;\n"
     "                     devices refuse a lower number than the one they run,\n"
     "                     and an equal one unless they are told to reinstall\n"
-    "  --version TEXT     human version string (UTF-8, 1-64 bytes), e.g. 2.4.1\n"
-    "  --out ENVELOPE     where to write the envelope\n"
-    "  --force            replace ENVELOPE and its record if they exist\n";
+    "swu:\n"
+    "  --cert SIGNER.pem  the signer's X.509 certificate (PEM), optionally followed\n"
+    "                     by its CA chain; devices get it with 'swupdate -k'\n"
+    "  --hw-compat REV    a hardware revision the image is for (swupdate -H\n"
+    "                     board:REV must match one); repeat for more, at least one\n"
+    "  --description TEXT sw-description's description (optional)\n"
+    "  --swu-type TYPE    SWUpdate handler; default raw with --swu-device, else\n"
+    "                     rawfile\n"
+    "  --swu-device DEV   device node the raw handler writes, e.g. /dev/mmcblk0p2\n"
+    "  --swu-path PATH    file the rawfile handler writes\n"
+    "  --cert-purpose P   the devices' swupdate --cert-purpose (default\n"
+    "                     emailProtection); the .swu is checked against SIGNER.pem\n"
+    "                     with it before it is written\n";
+
+/* Options of --format swu (cmd_sign parses them through swu_option). */
+struct swu_args {
+	const char *cert, *description, *type, *device, *path, *purpose;
+	const char *hw[FW_SWU_MAX_HW];
+	size_t nhw;
+	const char *first; /* the first swu-only flag given, for a misuse message */
+};
+
+/* 1: c was an swu option (taken), 0: it is not one, -1: error printed */
+static int swu_option(struct swu_args *a, int c, const char *arg)
+{
+	const char *flag;
+
+	switch (c) {
+	case 'c': a->cert = arg; flag = "--cert"; break;
+	case 'E': a->description = arg; flag = "--description"; break;
+	case 'T': a->type = arg; flag = "--swu-type"; break;
+	case 'N': a->device = arg; flag = "--swu-device"; break;
+	case 'P': a->path = arg; flag = "--swu-path"; break;
+	case 'U': a->purpose = arg; flag = "--cert-purpose"; break;
+	case 'H':
+		if (a->nhw == FW_SWU_MAX_HW) {
+			cli_err("sign", "--hw-compat: at most %d", FW_SWU_MAX_HW);
+			return -1;
+		}
+		a->hw[a->nhw++] = arg;
+		flag = "--hw-compat";
+		break;
+	default: return 0;
+	}
+	if (a->first == NULL)
+		a->first = flag;
+	return 1;
+}
+
+static int sign_swu(const char *key_path, const char *image, const char *version,
+                    const char *out, int force, const struct swu_args *a)
+{
+	struct fw_swu_spec spec;
+	struct fw_swu_signer *signer = NULL;
+	struct fw_swu_trust *check = NULL;
+	struct fw_swu_info *info = NULL;
+	struct fw_diag d = {{0}};
+	char hex[65], sha1[41], md5[33];
+	int purpose = FW_SWU_PURPOSE_EMAIL, rc, exit_code;
+	size_t i;
+
+	if (!a->cert)
+		return opts_missing("sign", "--cert (the signer certificate, with --format swu)");
+	if (a->nhw == 0)
+		return opts_missing("sign", "--hw-compat (devices refuse a .swu without it)");
+	if (a->device && a->path) {
+		cli_err("sign", "--swu-device and --swu-path: give one");
+		return EXIT_USAGE;
+	}
+	if (a->purpose && fw_swu_purpose_parse(a->purpose, &purpose) != FW_OK) {
+		cli_err("sign", "--cert-purpose: '%s' is not emailProtection or codeSigning",
+		        a->purpose);
+		return EXIT_USAGE;
+	}
+	if (!force && access(out, F_OK) == 0) {
+		cli_err("sign", "%s: already exists (refusing to overwrite; --force replaces it)", out);
+		return EXIT_USAGE;
+	}
+	memset(&spec, 0, sizeof(spec));
+	spec.version = version;
+	spec.description = a->description;
+	spec.hw = a->hw;
+	spec.nhw = a->nhw;
+	spec.type = a->type;
+	spec.device = a->device;
+	spec.path = a->path;
+	info = calloc(1, sizeof(*info));
+	if (info == NULL) {
+		rc = fw_diag_set(&d, FW_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	rc = fw_swu_signer_load(key_path, a->cert, &signer, &d);
+	if (rc == FW_OK)
+		rc = fw_swu_trust_load(a->cert, purpose, &check, &d);
+	if (rc == FW_OK)
+		rc = fw_swu_build(&spec, image, signer, check, out, force, info, &d);
+	if (rc != FW_OK)
+		goto fail;
+	fw_hex_encode(info->image_sha256, 32, hex);
+	printf("signed    %s (%llu bytes, sha256 %s)\n", image,
+	       (unsigned long long)info->image_size, hex);
+	fw_hex_encode(info->sha256, 32, hex);
+	fw_hex_encode(info->sha1, 20, sha1);
+	fw_hex_encode(info->md5, 16, md5);
+	printf("swu       %s (%llu bytes, sha256 %s)\n", out, (unsigned long long)info->size, hex);
+	printf("          sha1 %s, md5 %s\n", sha1, md5);
+	fw_hex_encode(info->signer_sha256, 32, hex);
+	printf("signer    %s (certificate sha256 %s, %s)\n", info->signer_subject, hex,
+	       fw_swu_purpose_name(purpose));
+	printf("version   %s, type %s, hardware", info->version, info->type);
+	for (i = 0; i < info->nhw; i++)
+		printf(" %s", info->hw[i]);
+	printf("\n");
+	exit_code = EXIT_OK;
+	goto out;
+fail:
+	exit_code = cli_fail("sign", rc, &d);
+out:
+	free(info);
+	fw_swu_trust_free(check);
+	fw_swu_signer_free(signer);
+	return exit_code;
+}
 
 int cmd_sign(int argc, char **argv)
 {
@@ -42,10 +177,20 @@ int cmd_sign(int argc, char **argv)
 	    {"version", required_argument, NULL, 'v'},
 	    {"out", required_argument, NULL, 'o'},
 	    {"force", no_argument, NULL, 'f'},
+	    {"format", required_argument, NULL, 'F'},
+	    {"cert", required_argument, NULL, 'c'},
+	    {"hw-compat", required_argument, NULL, 'H'},
+	    {"description", required_argument, NULL, 'E'},
+	    {"swu-type", required_argument, NULL, 'T'},
+	    {"swu-device", required_argument, NULL, 'N'},
+	    {"swu-path", required_argument, NULL, 'P'},
+	    {"cert-purpose", required_argument, NULL, 'U'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
 	const char *key_path = NULL, *image = NULL, *out = NULL, *seq = NULL;
-	const char *vendor = NULL, *class_id = NULL, *device = NULL;
+	const char *vendor = NULL, *class_id = NULL, *device = NULL, *format = "suit";
+	const char *suit_only = NULL;
+	struct swu_args swu;
 	struct fw_suit_manifest m;
 	struct fw_key *key = NULL;
 	struct fw_diag d = {{0}};
@@ -62,23 +207,54 @@ int cmd_sign(int argc, char **argv)
 	int c, rc, force = 0, exit_code = EXIT_USAGE;
 
 	memset(&m, 0, sizeof(m));
+	memset(&swu, 0, sizeof(swu));
 	while ((c = opts_next(argc, argv, longopts)) != -1) {
+		int taken = swu_option(&swu, c, optarg);
+
+		if (taken < 0)
+			return EXIT_USAGE;
+		if (taken)
+			continue;
 		switch (c) {
 		case 'k': key_path = optarg; break;
 		case 'i': image = optarg; break;
-		case 'V': vendor = optarg; break;
-		case 'C': class_id = optarg; break;
-		case 'D': device = optarg; break;
-		case 's': seq = optarg; break;
+		case 'V': vendor = optarg; suit_only = suit_only ? suit_only : "--vendor-id"; break;
+		case 'C': class_id = optarg; suit_only = suit_only ? suit_only : "--class-id"; break;
+		case 'D': device = optarg; suit_only = suit_only ? suit_only : "--device-id"; break;
+		case 's': seq = optarg; suit_only = suit_only ? suit_only : "--sequence"; break;
 		case 'v': m.version = optarg; break;
 		case 'o': out = optarg; break;
 		case 'f': force = 1; break;
+		case 'F': format = optarg; break;
 		case 'h': fputs(usage, stdout); return EXIT_OK;
 		default: return opts_bad("sign", argc, argv);
 		}
 	}
 	if (optind != argc)
 		return opts_extra("sign", argv[optind]);
+	if (strcmp(format, "suit") != 0 && strcmp(format, "swu") != 0) {
+		cli_err("sign", "--format: '%s' is not suit or swu", format);
+		return EXIT_USAGE;
+	}
+	if (strcmp(format, "swu") == 0 && suit_only) {
+		cli_err("sign", "%s is for --format suit only", suit_only);
+		return EXIT_USAGE;
+	}
+	if (strcmp(format, "suit") == 0 && swu.first) {
+		cli_err("sign", "%s is for --format swu only", swu.first);
+		return EXIT_USAGE;
+	}
+	if (strcmp(format, "swu") == 0) {
+		if (!key_path)
+			return opts_missing("sign", "--key");
+		if (!image)
+			return opts_missing("sign", "--image");
+		if (!m.version)
+			return opts_missing("sign", "--version");
+		if (!out || !out[0])
+			return opts_missing("sign", "--out");
+		return sign_swu(key_path, image, m.version, out, force, &swu);
+	}
 	if (!key_path)
 		return opts_missing("sign", "--key");
 	if (!image)

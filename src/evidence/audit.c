@@ -235,7 +235,7 @@ static int check_object(void *arg, const char *id, const char *doc)
 {
 	static const char *const release_fields[] = {"product", "family", "image_sha256",
 	                                             "envelope_sha256", "signer_key_id", "sequence",
-	                                             "upgrade_from", "hw_revisions"};
+	                                             "upgrade_from", "hw_revisions", "swu"};
 	struct objcheck *o = arg;
 	json_t *want = json_object_get(o->expected, id), *got = json_loads(doc, 0, NULL);
 	size_t i;

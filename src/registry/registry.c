@@ -9,6 +9,7 @@
 #include "evidence/evidence.h"
 #include "fwv.h"
 #include "suit/suit.h"
+#include "swu/swu.h"
 
 #define KIND_KEY "key"
 #define KIND_RELEASE "release"
@@ -386,6 +387,116 @@ static void trusted_clear(struct trusted_set *t)
 	t->n = 0;
 }
 
+/* The release's .swu: verified as the devices verify it (their -k
+ * certificates and --cert-purpose), the same image and version as the
+ * envelope; then it and the certificate file are stored content-addressed.
+ * *out: the "swu" object of the document and the record. Every refusal of
+ * the .swu is FW_E_VERIFY. */
+static int release_swu(struct fw_store *s, const struct fw_release_swu *w,
+                       const struct fwv_manifest_info *mi, json_t **out, struct fw_diag *d)
+{
+	struct fw_swu_trust *trust = NULL;
+	struct fw_swu_info *si = NULL;
+	const char *base;
+	uint8_t *cert = NULL, sha[32], cert_sha[32];
+	size_t cert_len = 0;
+	uint64_t size = 0;
+	char hex[65], sha1[41], md5[33], signer[65], cert_hex[65];
+	json_t *o = NULL, *hw = NULL;
+	size_t i;
+	int rc;
+
+	if (w->path == NULL || w->cert_path == NULL)
+		return fw_diag_set(d, FW_E_ARG, "--swu needs --swu-cert (the devices' certificate)");
+	base = strrchr(w->path, '/') ? strrchr(w->path, '/') + 1 : w->path;
+	if (base[0] == '\0' || strlen(base) > FW_SWU_MAX_NAME || !fw_text_valid(base))
+		return fw_diag_set(d, FW_E_ARG, "--swu: the file name must be 1-%d bytes of text",
+		                   FW_SWU_MAX_NAME);
+	si = calloc(1, sizeof(*si));
+	if (si == NULL)
+		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
+	/* one read of the certificate: the bytes judged are the bytes kept */
+	rc = fw_file_read(w->cert_path, FW_SWU_MAX_CERT_FILE, &cert, &cert_len, d);
+	if (rc == FW_OK)
+		rc = fw_swu_trust_from_pem(w->cert_path, cert, cert_len, w->purpose, &trust, d);
+	if (rc != FW_OK)
+		goto out;
+	rc = fw_swu_verify_file(w->path, trust, si, d);
+	if (rc == FW_E_FORMAT || rc == FW_E_SIGNATURE || rc == FW_E_TOO_LARGE)
+		rc = FW_E_VERIFY; /* d already says what and where */
+	if (rc != FW_OK)
+		goto out;
+	if (si->image_size != mi->image_size || memcmp(si->image_sha256, mi->image_digest, 32) != 0) {
+		char want[65];
+
+		fw_hex_encode(si->image_sha256, 32, hex);
+		fw_hex_encode(mi->image_digest, 32, want);
+		rc = fw_diag_set(d, FW_E_VERIFY,
+		                 "%s: its image '%s' (sha256 %s, %llu bytes) is not the release's "
+		                 "image (sha256 %s, %llu bytes)",
+		                 w->path, si->image_name, hex, (unsigned long long)si->image_size, want,
+		                 (unsigned long long)mi->image_size);
+		goto out;
+	}
+	if (strlen(si->version) != mi->version.len ||
+	    memcmp(si->version, mi->version.ptr, mi->version.len) != 0) {
+		rc = fw_diag_set(d, FW_E_VERIFY,
+		                 "%s: its version '%s' is not the release's version '%.*s'", w->path,
+		                 si->version, (int)mi->version.len, (const char *)mi->version.ptr);
+		goto out;
+	}
+	rc = fw_store_blob_put_file(s, w->path, sha, &size, d);
+	if (rc != FW_OK)
+		goto out;
+	if (size != si->size || memcmp(sha, si->sha256, 32) != 0) {
+		rc = fw_diag_set(d, FW_E_VERIFY, "%s: changed while it was being added", w->path);
+		goto out;
+	}
+	fw_sha256(cert, cert_len, cert_sha);
+	rc = fw_store_blob_put(s, cert, cert_len, cert_sha, d);
+	if (rc != FW_OK)
+		goto out;
+	fw_hex_encode(si->sha256, 32, hex);
+	fw_hex_encode(si->sha1, 20, sha1);
+	fw_hex_encode(si->md5, 16, md5);
+	fw_hex_encode(si->signer_sha256, 32, signer);
+	fw_hex_encode(cert_sha, 32, cert_hex);
+	o = json_object();
+	hw = json_array();
+	if (o == NULL || hw == NULL) {
+		rc = fw_diag_set(d, FW_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < si->nhw; i++)
+		json_array_append_new(hw, json_string(si->hw[i]));
+	json_object_set_new(o, "filename", json_string(base));
+	json_object_set_new(o, "size", json_integer((json_int_t)si->size));
+	json_object_set_new(o, "sha256", json_string(hex));
+	json_object_set_new(o, "sha1", json_string(sha1));
+	json_object_set_new(o, "md5", json_string(md5));
+	json_object_set_new(o, "image_filename", json_string(si->image_name));
+	json_object_set_new(o, "hw_compat", hw);
+	hw = NULL;
+	json_object_set_new(o, "signer_sha256", json_string(signer));
+	json_object_set_new(o, "signer_subject", json_string(si->signer_subject));
+	json_object_set_new(o, "cert_sha256", json_string(cert_hex));
+	json_object_set_new(o, "cert_purpose", json_string(fw_swu_purpose_name(w->purpose)));
+	if (json_object_size(o) != 11) {
+		rc = fw_diag_set(d, FW_E_NOMEM, "out of memory");
+		goto out;
+	}
+	*out = o;
+	o = NULL;
+	rc = FW_OK;
+out:
+	json_decref(o);
+	json_decref(hw);
+	fw_swu_trust_free(trust);
+	free(si);
+	free(cert);
+	return rc;
+}
+
 int fw_registry_release_add(struct fw_store *s, const char *envelope_path,
                             const char *image_path, const struct fw_release_target *target,
                             const char *actor, json_t **out, uint64_t *idx, struct fw_diag *d)
@@ -403,7 +514,7 @@ int fw_registry_release_add(struct fw_store *s, const char *envelope_path,
 	size_t env_len = 0, i, signer = 0;
 	uint64_t img_size = 0;
 	char env_hex[65], img_hex[65], signer_hex[65], uuid[37];
-	json_t *doc = NULL, *rec = NULL, *existing = NULL;
+	json_t *doc = NULL, *rec = NULL, *existing = NULL, *swu = NULL;
 	int rc;
 
 	memset(&t, 0, sizeof(t));
@@ -489,6 +600,12 @@ int fw_registry_release_add(struct fw_store *s, const char *envelope_path,
 		                 envelope_path, env_hex);
 		goto out;
 	}
+	/* the .swu first: a refused one leaves nothing behind */
+	if (target->swu) {
+		rc = release_swu(s, target->swu, &mi, &swu, d);
+		if (rc != FW_OK)
+			goto out;
+	}
 	/* content-addressed copies: the bytes that were verified are the ones kept */
 	rc = fw_store_blob_put(s, env, env_len, env_sha, d);
 	if (rc == FW_OK)
@@ -552,6 +669,8 @@ int fw_registry_release_add(struct fw_store *s, const char *envelope_path,
 			                    json_incref(json_object_get(t.docs[signer], "name")));
 			json_object_set_new(o, "upgrade_from", from[0] ? json_string(from) : json_null());
 			json_object_set_new(o, "hw_revisions", json_deep_copy(hw));
+			if (swu)
+				json_object_set_new(o, "swu", json_deep_copy(swu));
 		}
 	}
 	{
@@ -573,6 +692,7 @@ int fw_registry_release_add(struct fw_store *s, const char *envelope_path,
 		*out = json_incref(doc);
 out:
 	trusted_clear(&t);
+	json_decref(swu);
 	json_decref(existing);
 	json_decref(doc);
 	json_decref(rec);

@@ -57,13 +57,28 @@ FW_NODISCARD int fw_registry_key_list(struct fw_store *s, json_t **keys, struct 
 /* Add a release: the envelope must verify with libfwv against the active
  * release-signing keys, and the image against the envelope. Both are
  * stored content-addressed; the release and its signing facts are
- * recorded. FW_E_VERIFY (d says why) when libfwv refuses. */
+ * recorded. FW_E_VERIFY (d says why) when libfwv refuses.
+ *
+ * With target->swu, the release also carries an SWUpdate .swu of the same
+ * image: it must verify against the certificate file (as `swupdate -k
+ * CERT --cert-purpose P` would: src/swu/swu.h), its image's SHA-256 and
+ * size must be the envelope's and its sw-description version the
+ * envelope's version; FW_E_VERIFY names what is wrong (every refusal of
+ * the .swu is FW_E_VERIFY). The .swu and the certificate file are stored
+ * content-addressed, and the release document and its release.add record
+ * gain "swu" (docs/formats.md). Without it neither has a "swu" key. */
 #define FW_RELEASE_MAX_HW 16
+struct fw_release_swu {
+	const char *path;      /* the .swu file */
+	const char *cert_path; /* the devices' -k certificate(s), PEM */
+	int purpose;           /* enum fw_swu_purpose: the devices' --cert-purpose */
+};
 struct fw_release_target {
 	const char *product, *family;  /* required */
 	const char *from;              /* upgrade range (">=2.0.0 <2.4.1"), NULL: any older version */
 	const char *const *hw;         /* hardware revisions it is for; nhw == 0: any */
 	size_t nhw;
+	const struct fw_release_swu *swu; /* NULL: no .swu */
 };
 FW_NODISCARD int fw_registry_release_add(struct fw_store *s, const char *envelope_path,
                                          const char *image_path,
