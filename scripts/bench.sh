@@ -14,12 +14,14 @@
 # certificates imported with chain verification beside plain OpenSSL) and
 # BUILD_DIR/bench/bench_rollout (a simulated campaign of 1,000,000 devices
 # through the rollout engine beside the evidence floor of the same
-# transitions: bare evidence appends with a row write each). The issues'
+# transitions: bare evidence appends with a row write each) and
+# bench/bench_ddi.sh (DDI root polls/s from 10,000 devices against
+# `fwtrust serve`, with wrk, beside nginx serving the same reply). The issues'
 # targets (verify <= 1.15x openssl dgst; appends >= 0.70x SQLite; audit of
 # 1,000,000 records < 5 s; device import >= 0.5x SQLite; eligibility of
 # 1,000,000 devices < 10 s; a simulated campaign of 1,000,000 devices
-# < 60 s) are reported, not enforced: the exit status is 0 unless a command
-# fails.
+# < 60 s; DDI polls >= 0.5x nginx) are reported, not enforced: the exit
+# status is 0 unless a command fails.
 #
 # Each command runs ROUNDS times (default 5), the three taking turns so that
 # load from elsewhere hits all of them alike; the ratio uses the medians, the
@@ -33,7 +35,9 @@
 # BENCH_LOG_RECORDS (per append run, default 200000), BENCH_LOG_AUDIT_RECORDS
 # (default 1000000; 0 skips the audit), BENCH_LOG_ROUNDS (append rounds, 1..15,
 # default 5), BENCH_FLEET_DEVICES (default 1000000; 0 skips), BENCH_FLEET_CERTS
-# (default 100000; 0 skips), BENCH_ROLLOUT_DEVICES (default 1000000; 0 skips).
+# (default 100000; 0 skips), BENCH_ROLLOUT_DEVICES (default 1000000; 0 skips),
+# BENCH_DDI_DEVICES (default 10000; 0 skips; the other BENCH_DDI_* are in
+# bench/bench_ddi.sh).
 set -euo pipefail
 
 usage() {
@@ -168,4 +172,8 @@ echo
 if [ "${BENCH_ROLLOUT_DEVICES:-1000000}" != 0 ]; then
 	echo
 	"$bench_rollout" --devices "${BENCH_ROLLOUT_DEVICES:-1000000}"
+fi
+if [ "${BENCH_DDI_DEVICES:-10000}" != 0 ]; then
+	echo
+	bash "$(dirname "$0")/../bench/bench_ddi.sh" "$build"
 fi

@@ -56,6 +56,9 @@ run_build() { # label, build dir
   suite "$label e2e campaign cli" bash tests/e2e/test_campaign_cli.sh "$dir"
   suite "$label e2e crash" bash tests/e2e/test_crash.sh "$dir"
   suite "$label e2e swu" bash tests/e2e/test_swu.sh "$dir"
+  suite "$label e2e ddi" python3 tests/e2e/test_ddi.py "$dir"
+  suite "$label e2e swupdate" python3 tests/e2e/test_swupdate.py "$dir"
+  suite "$label e2e 1000 agents" python3 tests/e2e/test_fleet_agents.py "$dir"
   suite "$label e2e demo" bash scripts/demo.sh "$dir/fwtrust" --quiet
 }
 

@@ -4,9 +4,10 @@
 # with their reasons; the OEM records the release, imports its fleet
 # (device identities with real certificates, lifecycle, firmware versions),
 # decides which devices may receive the release and why not, runs a
-# governed campaign (four-eyes approvals, a 1% canary, 10%, the rest; a
-# failure wave pauses it, an operator resumes, an integrity failure
-# quarantines a device), and an auditor proves a decision offline and
+# governed campaign over HTTP (four-eyes approvals, a 1% canary, 10%, the
+# rest; fwtrust serve speaks the hawkBit device API to a fleet of
+# reference agents, failures pause it, an operator resumes, integrity
+# failures quarantine devices), and an auditor proves a decision offline and
 # verifies the whole log. Usage: scripts/demo.sh path/to/fwtrust
 # [--quiet] (the sample fleet is made by tests/mkfleet beside fwtrust).
 # (--quiet: for the test suite; prints only the ok/FAIL lines.)
@@ -196,11 +197,6 @@ devices_in() { "$FW" campaign devices c-0001 --stage "$1" --state "$2" --db fwtr
 state_is() { # the campaign's state, checked from its status document
   "$FW" campaign status c-0001 --json --db fwtrust.db 2>/dev/null | grep -q "^  \"state\": \"$1\""; rc=$?
 }
-report() { # report DEVICE STATUS [more flags]: quiet, counts failures of the demo itself
-  local dev=$1 st=$2; shift 2
-  "$FW" device report "$dev" --campaign c-0001 --status "$st" "$@" --db fwtrust.db >/dev/null 2>&1 ||
-    { fail=$((fail+1)); echo "FAIL demo: report $st for $dev"; }
-}
 
 step "21. Before the start, Olga tries the approved policy on 20,000 simulated devices (3% failing, one corrupt image): same engine, scratch store"
 show "$FW" simulate --campaign c-0001 --devices 20000 --fail-rate 3 --integrity-failures 1 --seed 42 --db fwtrust.db
@@ -209,72 +205,95 @@ expect 0 "simulated (its max_failures of 10 would stop a fleet this size again a
 step "22. Olga starts it: the members are fixed, each gets its stage by a stable hash, the canary's devices are checked again"
 show "$FW" campaign start c-0001 --as olga --db fwtrust.db
 expect 0 "campaign started"
-CANARY=$(devices_in canary eligible)
-FIRST=$(printf '%s\n' $CANARY | head -n 1)
+FIRST=$(devices_in canary eligible | head -n 1)
 
-step "23. The canary downloads, reboots and reports 2.4.1 running (installed counts only after the reboot)"
-show "$FW" device report "$FIRST" --campaign c-0001 --status delivered --db fwtrust.db
-expect 0 "canary device delivered"
-show "$FW" device report "$FIRST" --campaign c-0001 --status installed --version 2.4.0 --db fwtrust.db
-expect 1 "an image written but not running (2.4.0 still runs) is not installed"
-show "$FW" device report "$FIRST" --campaign c-0001 --status installed --version 2.4.1 --db fwtrust.db
-expect 0 "canary device installed"
-for d in $CANARY; do
-  [ "$d" = "$FIRST" ] && continue
-  report "$d" delivered; report "$d" installed --version 2.4.1
+step "23. The devices are enrolled for the device API: one token each (only its SHA-256 is kept; recorded)"
+show "$FW" device token --all --agent suit --out tokens.txt --db fwtrust.db
+expect 0 "tokens issued to every active device"
+say "  $(grep -vc '^#' tokens.txt) tokens in tokens.txt (mode $(stat -c %a tokens.txt))"
+
+step "24. fwtrust serve: the hawkBit device API (DDI) on a loopback port; it ticks the campaign and signs checkpoints as it runs"
+say "\$ fwtrust serve --listen 127.0.0.1:0 --poll-interval 1 --tick-every 1 --log requests.log --db fwtrust.db &"
+"$FW" serve --listen 127.0.0.1:0 --poll-interval 1 --tick-every 1 --checkpoint-every 5 \
+  --log requests.log --ready-file serve.port --db fwtrust.db 2>serve.err &
+SERVE=$!
+for _ in $(seq 1 100); do [ -s serve.port ] && break; sleep 0.1; done
+PORT=$(cat serve.port 2>/dev/null); rc=$([ -n "$PORT" ] && echo 0 || echo 1)
+expect 0 "server listening"
+URL=http://127.0.0.1:$PORT
+say "  $(head -n 1 serve.err)"
+stop_serve() { [ -n "${SERVE:-}" ] && kill "$SERVE" 2>/dev/null && wait "$SERVE" 2>/dev/null; SERVE=; }
+trap 'stop_serve; [ -n "$QUIET" ] && rm -rf "$WORK"' EXIT
+
+step "25. One canary controller runs the reference agent: it polls, checks the envelope with libfwv before the image, streams the image through the verifier, installs, reports"
+TOKEN=$(awk -v d="$FIRST" '$1 == d {print $2}' tokens.txt)
+AGENT=$(dirname "$FW")/fwtrust-agent
+say "\$ fwtrust-agent --server $URL --tenant DEFAULT --id $FIRST --token <its token> --state-dir dev-$FIRST --trust-key release.pub ... --once -v"
+if [ -n "$QUIET" ]; then
+  "$AGENT" --server "$URL" --tenant DEFAULT --id "$FIRST" --token "$TOKEN" --state-dir "dev-$FIRST" \
+    --trust-key release.pub --vendor-id $VENDOR --class-id $CLASS --sequence 41 --version 2.3.0 --once -v >/dev/null 2>&1
+else
+  "$AGENT" --server "$URL" --tenant DEFAULT --id "$FIRST" --token "$TOKEN" --state-dir "dev-$FIRST" \
+    --trust-key release.pub --vendor-id $VENDOR --class-id $CLASS --sequence 41 --version 2.3.0 --once -v 2>&1 | sed 's/^/  /'
+fi
+rc=${PIPESTATUS[0]}
+expect 0 "the canary device installed 2.4.1 over HTTP"
+"$FW" campaign devices c-0001 --stage canary --db fwtrust.db 2>/dev/null | grep -q "^$FIRST .*installed"; rc=$?
+expect 0 "the server recorded it installed"
+say "  its request log:"
+[ -n "$QUIET" ] || grep "\"who\":\"$FIRST\"" requests.log | head -n 8 | sed 's/^/    /'
+
+step "26. The rest of the fleet runs fwtrust-agent too (one process, one agent per device; 6% of installs fail, a few images arrive corrupted)"
+say "\$ fwtrust-agent --server $URL --tenant DEFAULT --fleet $(grep -vc '^#' tokens.txt) --tokens tokens.txt --fail-rate 6 --integrity-rate 0.5 ... &"
+"$AGENT" --server "$URL" --tenant DEFAULT --fleet "$(grep -vc '^#' tokens.txt)" --tokens tokens.txt \
+  --state-dir fleet-agents --trust-key release.pub --vendor-id $VENDOR --class-id $CLASS \
+  --sequence 41 --version 2.3.0 --fail-rate 6 --integrity-rate 0.5 --seed 42 --max-time 300 \
+  >agents.out 2>agents.err &
+AGENTS=$!
+
+step "27. Olga and Bob watch the campaign: Bob approves the early stage when it waits; Olga looks at each pause and resumes"
+campaign_json() { "$FW" campaign status c-0001 --json --db fwtrust.db 2>/dev/null; }
+field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" 2>/dev/null; }
+resumes=0 approved=0 last="" deadline=$((SECONDS + 300))
+while [ $SECONDS -lt $deadline ]; do
+  doc=$(campaign_json)
+  st=$(printf '%s' "$doc" | field 'd["state"]')
+  next=$(printf '%s' "$doc" | field 'd["next"]')
+  now="$st | $(printf '%s' "$doc" | field '" ".join("%s:%d/%d" % (s["name"], s["counts"]["installed"], s["devices"]) for s in d["stages"])')"
+  [ "$now" != "$last" ] && say "  $(date +%T) $now"
+  last=$now
+  case "$st" in
+  completed|aborted|rolled_back) break ;;
+  paused)
+    say "  paused: $(printf '%s' "$doc" | field 'd["paused"]')"
+    if [ $resumes -lt 30 ]; then
+      show "$FW" campaign resume c-0001 --as olga --reason "looked at the failures; resuming" --db fwtrust.db
+      expect 0 "Olga resumes after a pause"
+      resumes=$((resumes+1))
+    fi ;;
+  esac
+  if [ $approved -eq 0 ] && printf '%s' "$next" | grep -q "waits for 1 more approval"; then
+    show "$FW" campaign approve c-0001 --key bob.key --stage 1 --db fwtrust.db
+    expect 0 "Bob approves the early stage"
+    approved=1
+  fi
+  sleep 0.5
 done
-
-step "24. After the canary's soak, the next stage waits for its own approval; Bob gives it"
-sleep 2
-show "$FW" campaign tick c-0001 --db fwtrust.db
-expect 0 "tick: the early stage waits for an approval"
-show "$FW" campaign approve c-0001 --key bob.key --stage 1 --db fwtrust.db
-expect 0 "early stage approved"
-show "$FW" campaign tick c-0001 --db fwtrust.db
-expect 0 "tick: the early stage starts"
-
-step "25. A failure wave in the early stage: the campaign pauses itself (failure rate over 10%)"
-EARLY=$(devices_in early eligible)
-for d in $EARLY; do report "$d" delivered; done
-set -- $EARLY
-for d in "$1" "$2" "$3" "$4" "$5" "$6"; do report "$d" installed --version 2.4.1; done
-WAVE="$7 $8 $9"
-for d in $WAVE; do
-  report "$d" failed --detail "boot partition write error (flash batch 7)"
-done
+state_is completed; expect 0 "the campaign completed over HTTP"
+[ "$rc" -eq 0 ] || echo "  (campaign: $(campaign_json | field 'd["state"] + ": " + d["next"]'))"
+kill "$AGENTS" 2>/dev/null; wait "$AGENTS" 2>/dev/null
+say "  $(tail -n 1 agents.out)"
 show "$FW" campaign status c-0001 --db fwtrust.db
-state_is paused; expect 0 "paused by its failure rate"
+expect 0 "final status"
+Q=$("$FW" device list --filter lifecycle=quarantined --db fwtrust.db 2>/dev/null | grep -c ctl-a)
+say "  quarantined devices now: $Q (integrity failures are quarantined at once)"
 
-step "26. Olga looks at the failed devices, then resumes; they are retried and install"
-show "$FW" campaign devices c-0001 --state failed --db fwtrust.db
-expect 0 "the failed devices"
-show "$FW" campaign resume c-0001 --as olga --reason "flash batch 7 reworked; retrying" --db fwtrust.db
-expect 0 "campaign resumed"
-for d in $WAVE; do report "$d" delivered; report "$d" installed --version 2.4.1; done
-for d in $(devices_in early delivered); do report "$d" installed --version 2.4.1; done
-show "$FW" campaign tick c-0001 --db fwtrust.db
-expect 0 "tick: the last stage starts"
-
-step "27. The rest: one device reports that the image failed its signature check; it is quarantined and the campaign pauses"
-REST=$(devices_in rest eligible)
-BAD=$(printf '%s\n' $REST | head -n 1)
-for d in $REST; do report "$d" delivered; done
-show "$FW" device report "$BAD" --campaign c-0001 --status failed --integrity-failure \
-  --detail "SUIT: image digest mismatch" --db fwtrust.db
-expect 0 "integrity failure: device quarantined, campaign paused"
-state_is paused; expect 0 "the integrity failure paused the campaign"
-show "$FW" device show "$BAD" --db fwtrust.db
-"$FW" device show "$BAD" --db fwtrust.db 2>/dev/null | grep -q '"lifecycle": "quarantined"'; rc=$?
-expect 0 "the device is quarantined in the registry"
-for d in $REST; do [ "$d" = "$BAD" ] || report "$d" installed --version 2.4.1; done
-
-step "28. Olga resumes after a look (the image verifies everywhere else); the campaign completes"
-show "$FW" campaign resume c-0001 --as olga --reason "one device's flash corrupt; it stays quarantined" --db fwtrust.db
-expect 0 "campaign resumed"
-show "$FW" campaign tick c-0001 --db fwtrust.db
-expect 0 "tick: every device done, the campaign completes"
-show "$FW" campaign status c-0001 --db fwtrust.db
-state_is completed; expect 0 "final status: completed"
+step "28. The server stops on SIGTERM: requests in flight finish, a last checkpoint is signed"
+kill -TERM "$SERVE"; wait "$SERVE"; rc=$?; SERVE=
+expect 0 "server stopped cleanly"
+say "  $(tail -n 1 serve.err)"
+say "  $(wc -l < requests.log) requests logged, e.g.:"
+[ -n "$QUIET" ] || tail -n 2 requests.log | sed 's/^/    /'
 
 step "29. The log signs a checkpoint (C2SP tlog-checkpoint in a signed note)"
 show "$FW" audit checkpoint --db fwtrust.db --out checkpoint.txt

@@ -14,6 +14,8 @@
 #   swu       SWUpdate .swu archives (cpio, CMS signature, sw-description)
 #             (fuzz/fuzz_swu.c)
 #   http_range  the HTTP server's Range header parser (fuzz/fuzz_http_range.c)
+#   ddi_feedback  hawkBit DDI feedback bodies, strict and SWUpdate's lenient
+#             ones (fuzz/fuzz_ddi_feedback.c)
 # The committed corpus is never written: new inputs land in the copy, and
 # crashes in build-fuzz/findings/<target>/ (see fuzz/README.md to turn one
 # into a permanent test).
@@ -22,7 +24,7 @@
 #   FUZZ_TARGETS="note proof" FUZZ_SECONDS=300 FUZZ_JOBS=4 \
 #   FUZZ_ARGS=-use_value_profile=1 scripts/fuzz.sh
 # Needs (Debian 12): clang libclang-rt-14-dev libssl-dev libjansson-dev
-# libmicrohttpd-dev
+# libsqlite3-dev libmicrohttpd-dev
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,8 +34,16 @@ OUT=${FUZZ_OUT:-build-fuzz}
 SECONDS_TO_RUN=${FUZZ_SECONDS:-60}
 JOBS=${FUZZ_JOBS:-1}
 MAX_LEN=${FUZZ_MAX_LEN:-4096}
-TARGETS=${FUZZ_TARGETS:-envelope note proof devfile x509 policy swu http_range}
+TARGETS=${FUZZ_TARGETS:-envelope note proof devfile x509 policy swu http_range ddi_feedback}
 CC=${FUZZ_CC:-}
+
+# Every source of libfwtrust (with libfwv, which it links whole), as
+# meson.build lists them: for a parser in a module that reaches most of the
+# library (src/ddi/ddi.c: the store, registry, engine and HTTP server).
+library_sources() {
+	sed -n '/^libfwv = static_library(/,/^fwtrust_dep = /p' meson.build |
+		grep -o "'src/[^']*\.c'" | tr -d "'" | tr '\n' ' '
+}
 
 # Sources of each target besides fuzz/fuzz_<target>.c
 sources() { # target
@@ -48,6 +58,7 @@ sources() { # target
 	policy) echo "src/rollout/policy.c src/core/core.c src/core/json.c" ;;
 	swu) echo "src/swu/swu.c src/crypto/crypto.c src/core/core.c" ;;
 	http_range) echo "src/http/http.c src/core/core.c" ;;
+	ddi_feedback) library_sources ;;
 	*) return 1 ;;
 	esac
 }
@@ -57,13 +68,14 @@ libs() { # target
 	case "$1" in
 	devfile | policy) echo "-ljansson -lcrypto" ;;
 	http_range) echo "-lmicrohttpd -lcrypto" ;;
+	ddi_feedback) echo "-ljansson -lsqlite3 -lmicrohttpd -lcrypto" ;;
 	*) echo "-lcrypto" ;;
 	esac
 }
 
 for t in $TARGETS; do
 	if ! sources "$t" >/dev/null || [ ! -d "fuzz/corpus/$t" ]; then
-		echo "fuzz: unknown target '$t' (known: envelope note proof devfile x509 policy swu http_range)" >&2
+		echo "fuzz: unknown target '$t' (known: envelope note proof devfile x509 policy swu http_range ddi_feedback)" >&2
 		exit 2
 	fi
 done
@@ -96,7 +108,7 @@ for t in $TARGETS; do
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-std=c11 -Wall -Wextra -Iinclude -Isrc \
 		"fuzz/fuzz_$t.c" $(sources "$t") $(libs "$t") -o "$BIN"; then
-		echo "fuzz: build failed; needs clang, libclang-rt-14-dev (libFuzzer, sanitizers), libssl-dev and libjansson-dev" >&2
+		echo "fuzz: build failed; needs clang, libclang-rt-14-dev (libFuzzer, sanitizers), libssl-dev, libjansson-dev, libsqlite3-dev and libmicrohttpd-dev" >&2
 		exit 2
 	fi
 

@@ -14,7 +14,9 @@ packages=(
   xxd                                      # tests patch bytes of envelopes
   python3                                  # e2e tests read --json output and forge files
   libmicrohttpd-dev                        # fwtrust serve: the HTTP server
-  swupdate                                 # tests: the real SWUpdate verifies .swu files
+  libcurl4-openssl-dev                     # fwtrust-agent: the reference device agent
+  swupdate                                 # the real SWUpdate client in the DDI end-to-end test
+  wrk nginx-light                          # make bench: DDI polls/s against static nginx
 )
 
 missing=()

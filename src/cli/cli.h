@@ -63,6 +63,8 @@ int cmd_eligibility(int argc, char **argv);
 int cmd_operator(int argc, char **argv);
 int cmd_campaign(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_device_token(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_key(int argc, char **argv);

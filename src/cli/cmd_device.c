@@ -432,15 +432,21 @@ int cmd_device(int argc, char **argv)
 		return device_lifecycle(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "report") == 0)
 		return device_report(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "token") == 0)
+		return cmd_device_token(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		fputs(usage_import, stdout);
 		fputs(usage_list, stdout);
 		fputs(usage_show, stdout);
 		fputs(usage_lifecycle, stdout);
 		fputs(usage_report, stdout);
+		fputs("usage: fwtrust device token ID... | --all [--agent TYPE] [--out FILE] (see "
+		      "'fwtrust device token --help')\n",
+		      stdout);
 		return EXIT_OK;
 	}
 	cli_err("device",
-	        "expected import, list, show, lifecycle or report (run 'fwtrust device --help')");
+	        "expected import, list, show, lifecycle, report or token (run 'fwtrust device "
+	        "--help')");
 	return EXIT_USAGE;
 }

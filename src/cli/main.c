@@ -26,7 +26,8 @@ static const char usage[] =
     "signing (no store needed):\n"
     "  key generate   create a signing key pair (ed25519 or p256)\n"
     "  key id         print the key id of a key file\n"
-    "  sign           sign a firmware image into a SUIT envelope and a signing record\n"
+    "  sign           sign a firmware image into a SUIT envelope and a signing record,\n"
+    "                 or (--format swu) into a signed SWUpdate .swu\n"
     "  verify         check an envelope (and its image) as a device would\n"
     "  inspect        show what an envelope says, without trusting it\n"
     "\n"
@@ -66,6 +67,11 @@ static const char usage[] =
     "                   (recorded)\n"
     "  simulate       run a campaign on simulated devices (a scratch store: nothing\n"
     "                 recorded), with the engine's throughput\n"
+    "\n"
+    "delivery:\n"
+    "  device token   issue device-API tokens and agent types (recorded)\n"
+    "  serve          the hawkBit-compatible device API over HTTP (SWUpdate, fwtrust-agent),\n"
+    "                 ticking campaigns and signing checkpoints while it runs\n"
     "\n"
     "evidence:\n"
     "  audit ...      checkpoints, proofs and full verification of the log\n"
@@ -299,6 +305,8 @@ int main(int argc, char **argv)
 		return cmd_campaign(argc - 1, argv + 1);
 	if (strcmp(cmd, "simulate") == 0)
 		return cmd_simulate(argc - 1, argv + 1);
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
 	fprintf(stderr, "fwtrust: unknown command '%s' (run 'fwtrust --help')\n", cmd);
 	return EXIT_USAGE;
 }

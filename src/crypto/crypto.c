@@ -13,6 +13,8 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 struct fw_key {
@@ -356,6 +358,23 @@ void fw_sha256(const uint8_t *p, size_t n, uint8_t out[32])
 	EVP_Digest(p, n, out, &len, EVP_sha256(), NULL);
 }
 
+int fw_random(uint8_t *out, size_t n, struct fw_diag *d)
+{
+	if (n > INT32_MAX || RAND_bytes(out, (int)n) != 1)
+		return fw_diag_set(d, FW_E_CRYPTO, "the random number generator failed");
+	return FW_OK;
+}
+
+int fw_ct_equal(const void *a, const void *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+void fw_crypto_thread_stop(void)
+{
+	OPENSSL_thread_stop();
+}
+
 int fw_key_verify(const struct fw_key *key, const uint8_t *msg, size_t len,
                   const uint8_t sig[64])
 {
@@ -369,6 +388,66 @@ int fw_key_verify(const struct fw_key *key, const uint8_t *msg, size_t len,
 	     EVP_DigestVerify(md, sig, 64, msg, len) == 1;
 	EVP_MD_CTX_free(md);
 	return ok ? FW_OK : FW_E_SIGNATURE;
+}
+
+int fw_file_digests(const char *path, uint8_t sha256[32], uint8_t sha1[20], uint8_t md5[16],
+                    uint64_t *size, struct fw_diag *d)
+{
+	const EVP_MD *algs[3] = {EVP_sha256(), EVP_sha1(), EVP_md5()};
+	uint8_t *outs[3] = {sha256, sha1, md5};
+	EVP_MD_CTX *md[3] = {NULL, NULL, NULL};
+	uint8_t *buf = NULL;
+	uint64_t total = 0;
+	unsigned int len;
+	int fd, i, rc = FW_E_IO;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fw_diag_set(d, FW_E_IO, "%s: %s", path, strerror(errno));
+	buf = malloc(FILE_BLOCK);
+	for (i = 0; i < 3; i++) {
+		md[i] = EVP_MD_CTX_new();
+		if (md[i] == NULL || EVP_DigestInit_ex(md[i], algs[i], NULL) != 1)
+			buf = (free(buf), NULL);
+	}
+	if (buf == NULL) {
+		rc = fw_diag_set(d, FW_E_CRYPTO, "%s: cannot start hashing", path);
+		goto out;
+	}
+	for (;;) {
+		ssize_t r = read(fd, buf, FILE_BLOCK);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = fw_diag_set(d, FW_E_IO, "%s: read failed: %s", path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		for (i = 0; i < 3; i++) {
+			if (EVP_DigestUpdate(md[i], buf, (size_t)r) != 1) {
+				rc = fw_diag_set(d, FW_E_CRYPTO, "%s: hashing failed", path);
+				goto out;
+			}
+		}
+		total += (uint64_t)r;
+	}
+	for (i = 0; i < 3; i++) {
+		len = 32;
+		if (EVP_DigestFinal_ex(md[i], outs[i], &len) != 1) {
+			rc = fw_diag_set(d, FW_E_CRYPTO, "%s: hashing failed", path);
+			goto out;
+		}
+	}
+	*size = total;
+	rc = FW_OK;
+out:
+	for (i = 0; i < 3; i++)
+		EVP_MD_CTX_free(md[i]);
+	free(buf);
+	close(fd);
+	return rc;
 }
 
 int fw_sha256_file(const char *path, uint8_t out[32], uint64_t *size, struct fw_diag *d)

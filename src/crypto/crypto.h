@@ -66,6 +66,20 @@ FW_NODISCARD int fw_key_verify(const struct fw_key *key, const uint8_t *msg, siz
 FW_NODISCARD int fw_sha256_file(const char *path, uint8_t out[32], uint64_t *size,
                                 struct fw_diag *d);
 void fw_sha256(const uint8_t *p, size_t n, uint8_t out[32]);
+/* SHA-256, SHA-1 and MD5 of a file in one streaming read (the device API
+ * advertises all three for an artifact), and its size. */
+FW_NODISCARD int fw_file_digests(const char *path, uint8_t sha256[32], uint8_t sha1[20],
+                                 uint8_t md5[16], uint64_t *size, struct fw_diag *d);
+/* n bytes from the operating system's CSPRNG (OpenSSL RAND_bytes):
+ * FW_OK or FW_E_CRYPTO. */
+FW_NODISCARD int fw_random(uint8_t *out, size_t n, struct fw_diag *d);
+/* 1 when a and b (n bytes each) are equal, in time that depends on n
+ * only (CRYPTO_memcmp): for comparing secrets and their hashes. */
+int fw_ct_equal(const void *a, const void *b, size_t n);
+/* Release what the crypto library keeps for the calling thread; for a
+ * thread that used it and is about to end without the library knowing
+ * (a worker of the HTTP server). */
+void fw_crypto_thread_stop(void);
 
 /* ---- X.509 device identities (x509.c) ---- */
 

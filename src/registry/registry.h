@@ -328,4 +328,41 @@ FW_NODISCARD int fw_registry_cert_revoke(struct fw_store *s, const char *device,
                                          const char *reason, const char *actor, uint64_t *idx,
                                          struct fw_diag *d);
 
+/* ---- device-API credentials and attributes (targets.c) ---- */
+
+/* Agent types: what a device's update agent accepts. "suit": a SUIT
+ * envelope and its image (fwtrust-agent, libfwv); "swupdate": a .swu
+ * (SWUpdate's suricatta). */
+#define FW_AGENT_SUIT "suit"
+#define FW_AGENT_SWUPDATE "swupdate"
+int fw_agent_valid(const char *agent);
+
+#define FW_TOKEN_LEN 64 /* a device token: 256 random bits as lowercase hex */
+/*
+ * Issue device-API tokens to n devices of the registry (not
+ * decommissioned) whose agent is of type agent, in one transaction with
+ * one device.token record that names each device and its token's SHA-256
+ * (never the token). tokens[i] receives device i's token (shown once: the
+ * store keeps its SHA-256). A device's earlier token stops working; the
+ * attributes it reported are kept. FW_E_NOT_FOUND (no such device),
+ * FW_E_CONFLICT (decommissioned), FW_E_ARG (agent, device id); on failure
+ * nothing is written and tokens are zeroed.
+ */
+FW_NODISCARD int fw_registry_tokens_issue(struct fw_store *s, const char *const *devices,
+                                          size_t n, const char *agent, const char *actor,
+                                          char (*tokens)[FW_TOKEN_LEN + 1], uint64_t *idx,
+                                          struct fw_diag *d);
+
+/* The attributes a device reports (DDI configData): data is an object of
+ * strings, merged into (FW_ATTRS_MERGE), replacing (FW_ATTRS_REPLACE) or
+ * removed from (FW_ATTRS_REMOVE, by key) what it reported before; recorded
+ * as device.attributes with the result and its SHA-256. At most
+ * FW_ATTRS_MAX_KEYS keys and FW_TARGET_MAX_ATTRS bytes in all
+ * (FW_E_TOO_LARGE). FW_E_NOT_FOUND when the device has no token. */
+enum { FW_ATTRS_MERGE = 1, FW_ATTRS_REPLACE = 2, FW_ATTRS_REMOVE = 3 };
+#define FW_ATTRS_MAX_KEYS 100
+FW_NODISCARD int fw_registry_target_attrs(struct fw_store *s, const char *device,
+                                          const json_t *data, int mode, int64_t now_ms,
+                                          const char *actor, uint64_t *idx, struct fw_diag *d);
+
 #endif

@@ -214,11 +214,11 @@ static void eng_clear(struct eng *e)
 	e->pol = NULL;
 }
 
+static int eng_load_doc(struct eng *e, struct fw_diag *d);
+
 /* The campaign as stored: document, policy, counters, state. */
 static int eng_load(struct eng *e, const char *id, struct fw_diag *d)
 {
-	char *text;
-	size_t i;
 	int rc;
 
 	snprintf(e->id, sizeof(e->id), "%s", id);
@@ -227,6 +227,17 @@ static int eng_load(struct eng *e, const char *id, struct fw_diag *d)
 		return fw_diag_set(d, rc, "no campaign '%s' (see 'fwtrust campaign list')", id);
 	if (rc != FW_OK)
 		return rc;
+	return eng_load_doc(e, d);
+}
+
+/* The rest of eng_load, once e->id and e->doc are set. */
+static int eng_load_doc(struct eng *e, struct fw_diag *d)
+{
+	const char *id = e->id;
+	char *text;
+	size_t i;
+	int rc;
+
 	e->pol = malloc(sizeof(*e->pol));
 	text = json_dumps(json_object_get(e->doc, "policy"), JSON_COMPACT);
 	if (e->pol == NULL || text == NULL) {
@@ -1477,9 +1488,9 @@ static int report_one(struct eng *e, const struct batch *b, size_t i, struct fw_
 	memset(res, 0, sizeof(*res));
 	if (r->device == NULL || fw_update_state_name(r->status) == NULL ||
 	    r->status == FW_U_PENDING || r->status == FW_U_ELIGIBLE ||
-	    r->status == FW_U_INELIGIBLE || r->status == FW_U_PAUSED)
-		return fw_diag_set(d, FW_E_ARG,
-		                   "a report's status is delivered, installed, failed or rolled_back");
+	    r->status == FW_U_INELIGIBLE)
+		return fw_diag_set(d, FW_E_ARG, "a report's status is delivered, installed, failed, "
+		                                "rolled_back or paused (cancelled)");
 	if (r->integrity_failure && r->status != FW_U_FAILED)
 		return refuse(b, i, d, "an integrity failure is reported with status failed");
 	if (r->detail && fw_registry_reason_ok(r->detail, 1000, d) != FW_OK)
@@ -1537,7 +1548,8 @@ static int report_one(struct eng *e, const struct batch *b, size_t i, struct fw_
 				                      json_pack("{so}", "reasons", reasons_json(reasons)), 0,
 				                      &res->idx, d);
 			}
-			if (st == FW_U_FAILED)
+			if (row.attempts > 0) /* after an earlier attempt (a cancelled
+			                         * one was given back: not a retry) */
 				e->st.retries++;
 			row.attempts++;
 			row.due_ms = e->cx->now_ms + (int64_t)p->report_timeout_s * 1000;
@@ -1625,6 +1637,33 @@ static int report_one(struct eng *e, const struct batch *b, size_t i, struct fw_
 		res->to = FW_U_FAILED;
 		return fail_attempt(e, &row, FW_U_FAILED, "report", r->integrity_failure,
 		                    report_extra(r), res, d);
+	case FW_U_PAUSED:
+		/* the device stopped its attempt because the server cancelled it
+		 * (the campaign paused or was aborted while it was delivered) */
+		if (st != FW_U_DELIVERED || e->state == C_RUNNING || rolled) {
+			res->outcome = st == FW_U_PAUSED ? FW_REPORT_DUPLICATE : FW_REPORT_LATE;
+			return FW_OK;
+		}
+		x = report_extra(r);
+		if (x == NULL)
+			return oom(d);
+		if (e->state == C_PAUSED) {
+			/* it waits for the resume like the others; the cancelled
+			 * attempt is given back: the next delivery is the same
+			 * attempt again (and the same action id), so pauses never
+			 * use up retry.max_attempts; a retry given back is
+			 * counted again when it is delivered again */
+			if (row.attempts > 1)
+				e->st.retries--;
+			row.attempts -= row.attempts > 0;
+			row.due_ms = 0;
+			res->to = FW_U_PAUSED;
+			return dev_transition(e, &row, FW_U_PAUSED, "cancel", x, 0, &res->idx, d);
+		}
+		row.due_ms = FINAL; /* aborted: the attempt ends here, for good */
+		e->st.failed_final++;
+		res->to = FW_U_FAILED;
+		return dev_transition(e, &row, FW_U_FAILED, "cancel", x, 0, &res->idx, d);
 	default: /* FW_U_ROLLED_BACK */
 		if (st == FW_U_ROLLED_BACK) {
 			res->outcome = FW_REPORT_DUPLICATE;
@@ -2047,4 +2086,342 @@ int fw_rollout_devices(struct fw_store *s, const char *id, int state, int64_t st
 		return rc;
 	rc = fw_store_rollout_scan(s, id, state, stage, INT64_MAX, devs_row, &v, d);
 	return rc == FW_E_NOMEM && v.rc == FW_E_NOMEM ? oom(d) : rc;
+}
+
+/* ---- what the device API shows a device ---- */
+
+/* A campaign as last read, kept while its stored document is unchanged
+ * (byte for byte: every change to a campaign rewrites its document) and
+ * so are the documents of its releases' signing keys: a release's status
+ * ("signed-by-revoked-key") follows its signer's document, not its own. */
+#define CACHE_SLOTS 8
+#define KIND_KEY "key"
+struct cache_slot {
+	char *text;
+	size_t len;
+	struct eng *e;
+	uint64_t used;
+	size_t nkeys;
+	char signer[2][65]; /* the signing keys of the release and the rollback release */
+	char *ktext[2];     /* their documents as read before the load; NULL: none */
+};
+struct fw_rollout_cache {
+	struct cache_slot v[CACHE_SLOTS];
+	uint64_t clock;
+};
+
+struct fw_rollout_cache *fw_rollout_cache_new(void)
+{
+	return calloc(1, sizeof(struct fw_rollout_cache));
+}
+
+static void slot_clear(struct cache_slot *c)
+{
+	if (c->e) {
+		eng_clear(c->e);
+		free(c->e);
+	}
+	free(c->text);
+	free(c->ktext[0]);
+	free(c->ktext[1]);
+	memset(c, 0, sizeof(*c));
+}
+
+/* The stored text of signing key k (*text NULL when there is none). */
+static int key_text(struct fw_store *s, const char *k, char **text, struct fw_diag *d)
+{
+	int rc;
+
+	*text = NULL;
+	rc = fw_store_object_get(s, KIND_KEY, k, text, d);
+	if (rc == FW_E_NOT_FOUND) {
+		*text = NULL;
+		return FW_OK;
+	}
+	return rc;
+}
+
+/* Whether the signing keys of slot v's releases are as they were read. */
+static int keys_same(struct cache_slot *v, struct fw_store *s, int *same, struct fw_diag *d)
+{
+	size_t k;
+	char *t;
+	int rc;
+
+	*same = 1;
+	for (k = 0; k < v->nkeys && *same; k++) {
+		rc = key_text(s, v->signer[k], &t, d);
+		if (rc != FW_OK)
+			return rc;
+		*same = t == NULL || v->ktext[k] == NULL ? t == v->ktext[k]
+		                                         : strcmp(t, v->ktext[k]) == 0;
+		free(t);
+	}
+	return FW_OK;
+}
+
+/* Slot v's signing keys and their documents, read before its releases are
+ * loaded (a change in between is seen at the next call). */
+static int keys_read(struct cache_slot *v, struct fw_store *s, const json_t *doc,
+                     struct fw_diag *d)
+{
+	const char *refs[2] = {json_string_value(json_object_get(doc, "release_id")),
+	                       json_string_value(json_object_get(doc, "rollback_release_id"))};
+	size_t k;
+	int rc;
+
+	for (k = 0; k < 2; k++) {
+		json_t *rel = NULL;
+		const char *signer;
+
+		if (refs[k] == NULL)
+			continue;
+		rc = fw_registry_release_get(s, refs[k], &rel, d);
+		if (rc == FW_E_NOT_FOUND)
+			continue; /* the load reports it */
+		if (rc != FW_OK)
+			return rc;
+		signer = json_string_value(json_object_get(rel, "signer_key_id"));
+		if (signer && strlen(signer) < sizeof(v->signer[0]) &&
+		    (v->nkeys == 0 || strcmp(v->signer[0], signer) != 0)) {
+			snprintf(v->signer[v->nkeys], sizeof(v->signer[0]), "%s", signer);
+			rc = key_text(s, signer, &v->ktext[v->nkeys], d);
+			if (rc != FW_OK) {
+				json_decref(rel);
+				return rc;
+			}
+			v->nkeys++;
+		}
+		json_decref(rel);
+	}
+	return FW_OK;
+}
+
+void fw_rollout_cache_free(struct fw_rollout_cache *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < CACHE_SLOTS; i++)
+		slot_clear(&c->v[i]);
+	free(c);
+}
+
+/* The campaign id, loaded with its releases, from the cache or the store. */
+static int cached_campaign(struct fw_rollout_cache *c, struct fw_store *s, const char *id,
+                           const struct fw_rollout_ctx *cx, struct eng **out, struct fw_diag *d)
+{
+	struct cache_slot *slot = NULL;
+	char *text = NULL;
+	size_t len, i;
+	int rc;
+
+	rc = fw_store_object_get(s, KIND_CAMPAIGN, id, &text, d);
+	if (rc != FW_OK)
+		return rc;
+	len = strlen(text);
+	c->clock++;
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		struct cache_slot *v = &c->v[i];
+
+		if (v->e && strcmp(v->e->id, id) == 0) {
+			int same = v->len == len && memcmp(v->text, text, len) == 0;
+
+			if (same) {
+				rc = keys_same(v, s, &same, d);
+				if (rc != FW_OK) {
+					free(text);
+					return rc;
+				}
+			}
+			if (same) {
+				free(text);
+				v->used = c->clock;
+				v->e->s = s;
+				v->e->cx = cx;
+				*out = v->e;
+				return FW_OK;
+			}
+			slot = v; /* changed: read again */
+			break;
+		}
+	}
+	if (slot == NULL) { /* a free slot, or the least recently used */
+		slot = &c->v[0];
+		for (i = 0; i < CACHE_SLOTS; i++) {
+			if (c->v[i].e == NULL) {
+				slot = &c->v[i];
+				break;
+			}
+			if (c->v[i].used < slot->used)
+				slot = &c->v[i];
+		}
+	}
+	slot_clear(slot);
+	slot->e = calloc(1, sizeof(*slot->e));
+	if (slot->e == NULL) {
+		free(text);
+		return oom(d);
+	}
+	slot->e->s = s;
+	slot->e->cx = cx;
+	snprintf(slot->e->id, sizeof(slot->e->id), "%s", id);
+	slot->e->doc = json_loads(text, 0, NULL);
+	rc = slot->e->doc ? eng_load_doc(slot->e, d)
+	                  : fw_diag_set(d, FW_E_STORE, "campaign %s: stored document is malformed", id);
+	if (rc == FW_OK)
+		rc = keys_read(slot, s, slot->e->doc, d);
+	if (rc == FW_OK)
+		rc = eng_releases(slot->e, d);
+	if (rc != FW_OK) {
+		free(text);
+		slot_clear(slot);
+		return rc;
+	}
+	slot->text = text;
+	slot->len = len;
+	slot->used = c->clock;
+	*out = slot->e;
+	return FW_OK;
+}
+
+uint64_t fw_rollout_action_id(const char *campaign, uint32_t attempt, int rollback)
+{
+	uint64_t n = 0;
+	const char *p = campaign;
+
+	if (strncmp(p, "c-", 2) != 0)
+		return 0;
+	for (p += 2; *p >= '0' && *p <= '9' && n < UINT64_MAX / 1000; p++)
+		n = n * 10 + (uint64_t)(*p - '0');
+	if (*p != 0 || n == 0)
+		return 0;
+	return n * FW_ACTION_SPAN + (rollback ? FW_ACTION_ROLLBACK : attempt);
+}
+
+int fw_rollout_action_parse(uint64_t id, char *campaign, size_t cap, uint32_t *attempt,
+                            int *rollback)
+{
+	uint64_t n = id / FW_ACTION_SPAN, k = id % FW_ACTION_SPAN;
+
+	if (n == 0 || k == 0 || (k > 10 && k != FW_ACTION_ROLLBACK))
+		return FW_E_NOT_FOUND;
+	snprintf(campaign, cap, "c-%04llu", (unsigned long long)n);
+	*rollback = k == FW_ACTION_ROLLBACK;
+	*attempt = *rollback ? 0 : (uint32_t)k;
+	return FW_OK;
+}
+
+struct act {
+	struct fw_rollout_cache *c;
+	struct fw_store *s;
+	const struct fw_rollout_ctx *cx;
+	const struct fw_device_row *dev;
+	const struct fw_cert_row *cert;
+	struct fw_rollout_action *a;
+	struct fw_diag *d;
+	int rc;
+	char installed[32]; /* the last campaign whose release it installed */
+	uint32_t installed_attempts;
+};
+
+static void action_set(struct fw_rollout_action *a, int kind, const struct eng *e,
+                       const struct fw_rollout_row *r, int rollback, uint32_t attempt)
+{
+	const struct fw_policy_release *rel = rollback ? &e->rb : &e->rel;
+
+	a->kind = kind;
+	snprintf(a->campaign, sizeof(a->campaign), "%s", r->campaign);
+	snprintf(a->release, sizeof(a->release), "%s", rel->id);
+	snprintf(a->version, sizeof(a->version), "%s", rel->version_text);
+	a->rollback = rollback;
+	a->attempt = attempt;
+	a->state = r->state;
+	a->id = fw_rollout_action_id(r->campaign, attempt, rollback);
+}
+
+static int action_row(void *arg, const struct fw_rollout_row *r)
+{
+	struct act *x = arg;
+	struct eng *e = NULL;
+	uint32_t reasons;
+	int st = r->state;
+
+	if (st != FW_U_ELIGIBLE && st != FW_U_FAILED && st != FW_U_DELIVERED &&
+	    st != FW_U_INSTALLED)
+		return 0;
+	x->rc = cached_campaign(x->c, x->s, r->campaign, x->cx, &e, x->d);
+	if (x->rc != FW_OK)
+		return x->rc;
+	if (st == FW_U_INSTALLED && e->state != C_ROLLED_BACK) {
+		snprintf(x->installed, sizeof(x->installed), "%s", r->campaign);
+		x->installed_attempts = r->attempts;
+		return 0;
+	}
+	switch (e->state) {
+	case C_ROLLED_BACK:
+		if (!e->has_rb || st == FW_U_ELIGIBLE)
+			return 0;
+		action_set(x->a, FW_ACTION_DEPLOY, e, r, 1, 0);
+		return 1;
+	case C_RUNNING:
+		if (st == FW_U_DELIVERED) { /* open: shown until the device closes it */
+			action_set(x->a, FW_ACTION_DEPLOY, e, r, 0, r->attempts);
+			return 1;
+		}
+		if (st == FW_U_FAILED && (r->due_ms == FINAL || r->due_ms > x->cx->now_ms))
+			return 0;
+		/* eligibility again, now: nothing is offered to a device that
+		 * no longer qualifies (its delivered report would stop it) */
+		reasons = x->dev ? decide(e, x->dev, x->cert) : 1u << FW_R_IDENTITY_UNKNOWN;
+		x->a->reasons = reasons;
+		if (reasons != 0)
+			return 0;
+		action_set(x->a, FW_ACTION_DEPLOY, e, r, 0, r->attempts + 1);
+		return 1;
+	case C_PAUSED:
+	case C_ABORTED:
+		if (st != FW_U_DELIVERED)
+			return 0;
+		action_set(x->a, FW_ACTION_CANCEL, e, r, 0, r->attempts);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int fw_rollout_action(struct fw_store *s, struct fw_rollout_cache *c, const char *device,
+                      const struct fw_device_row *dev, const struct fw_cert_row *cert,
+                      int64_t now_ms, struct fw_rollout_action *a, struct fw_diag *d)
+{
+	struct fw_rollout_ctx cx = {now_ms, NULL, NULL, NULL};
+	struct act x;
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	memset(&x, 0, sizeof(x));
+	x.c = c;
+	x.s = s;
+	x.cx = &cx;
+	x.dev = dev;
+	x.cert = cert;
+	x.a = a;
+	x.d = d;
+	rc = fw_store_rollout_device_scan(s, device, action_row, &x, d);
+	if (x.rc != FW_OK)
+		return x.rc;
+	if (rc != 0 && rc != 1)
+		return rc;
+	if (a->kind == FW_ACTION_NONE && x.installed[0]) {
+		struct eng *e = NULL;
+		struct fw_rollout_row r;
+
+		memset(&r, 0, sizeof(r));
+		snprintf(r.campaign, sizeof(r.campaign), "%s", x.installed);
+		r.state = FW_U_INSTALLED;
+		rc = cached_campaign(c, s, x.installed, &cx, &e, d);
+		if (rc != FW_OK)
+			return rc;
+		action_set(a, FW_ACTION_INSTALLED, e, &r, 0, x.installed_attempts);
+	}
+	return FW_OK;
 }

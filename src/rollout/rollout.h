@@ -222,7 +222,14 @@ FW_NODISCARD int fw_rollout_tick(struct fw_store *s, const char *id,
 /* A device's report about an attempt. */
 struct fw_rollout_report {
 	const char *device;
-	int status;            /* FW_U_DELIVERED, _INSTALLED, _FAILED or _ROLLED_BACK */
+	int status;            /* FW_U_DELIVERED, _INSTALLED, _FAILED or _ROLLED_BACK; or
+	                          FW_U_PAUSED: the device stopped its attempt because the
+	                          server cancelled it (the campaign was paused or aborted
+	                          while it was delivered): delivered -> paused (paused
+	                          campaign; the attempt is given back, and it is delivered
+	                          the same attempt again after the resume) or -> failed
+	                          for good (aborted), cause "cancel"; in any other case
+	                          nothing changes (LATE or DUPLICATE) */
 	const char *release;   /* NULL, or the release (id or prefix) the report is about:
 	                          must be the campaign's (or, for rolled_back, the
 	                          rollback release) */
@@ -274,6 +281,52 @@ struct fw_rollout_offer {
 };
 FW_NODISCARD int fw_rollout_offer(struct fw_store *s, const char *device, int64_t now_ms,
                                   struct fw_rollout_offer *offer, struct fw_diag *d);
+
+/*
+ * What the device API (src/ddi/) shows a device polling now, read only:
+ *   FW_ACTION_DEPLOY: install release (version): a running campaign's
+ *     release to an eligible device (eligibility decided again now, from
+ *     dev and cert as the caller read them) or to a failed one whose retry
+ *     is due (attempt = the attempt it will be); the attempt under way of a
+ *     delivered device (shown until it reports the end); in a rolled-back
+ *     campaign, the rollback release to a device that received the release;
+ *   FW_ACTION_CANCEL: the campaign paused or was aborted while the device
+ *     was delivered: it should stop (it confirms with a FW_U_PAUSED report);
+ *   FW_ACTION_INSTALLED: nothing to do; the last release it installed;
+ *   FW_ACTION_NONE: nothing.
+ * The first campaign (by id) with a DEPLOY or CANCEL wins. Action ids are
+ * campaign number * FW_ACTION_SPAN + attempt (1..10), or +
+ * FW_ACTION_ROLLBACK for the rollback release: the same attempt keeps its
+ * id across polls. c caches campaigns between calls (one cache per
+ * thread; a campaign is read again when its stored document changed).
+ */
+enum { FW_ACTION_NONE = 0, FW_ACTION_DEPLOY = 1, FW_ACTION_CANCEL = 2, FW_ACTION_INSTALLED = 3 };
+#define FW_ACTION_SPAN 100u
+#define FW_ACTION_ROLLBACK 99u
+struct fw_rollout_action {
+	int kind;
+	uint64_t id;
+	char campaign[32];
+	char release[65];
+	char version[65];
+	int rollback;
+	uint32_t attempt;
+	int state;             /* the device's update state in the campaign */
+	uint32_t reasons;      /* NONE: the eligibility reasons that withheld an offer */
+};
+struct fw_rollout_cache;
+struct fw_rollout_cache *fw_rollout_cache_new(void);
+void fw_rollout_cache_free(struct fw_rollout_cache *c);
+FW_NODISCARD int fw_rollout_action(struct fw_store *s, struct fw_rollout_cache *c,
+                                   const char *device, const struct fw_device_row *dev,
+                                   const struct fw_cert_row *cert, int64_t now_ms,
+                                   struct fw_rollout_action *a, struct fw_diag *d);
+/* An action id for (campaign, attempt, rollback); 0 for a campaign id not
+ * of the form c-N. parse: the other way; FW_E_NOT_FOUND when id cannot be
+ * an action. */
+uint64_t fw_rollout_action_id(const char *campaign, uint32_t attempt, int rollback);
+FW_NODISCARD int fw_rollout_action_parse(uint64_t id, char *campaign, size_t cap,
+                                         uint32_t *attempt, int *rollback);
 
 /*
  * The campaign as a status document (new reference): state, current stage,

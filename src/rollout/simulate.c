@@ -881,7 +881,7 @@ static int make_fleet(struct sim *m, struct fw_store *real, json_t *cdoc, struct
 {
 	json_t *rec = fw_evidence_record_new("simulation.setup", SIM_OPERATOR), *op;
 	struct fw_device_row *dev = malloc(sizeof(*dev));
-	uint64_t idx, i;
+	uint64_t idx = 0, i;
 	uint8_t lh[32];
 	int rc;
 

@@ -16,13 +16,16 @@ struct sq {
 	sqlite3_stmt *append, *append_state, *get_leaf, *hashes;
 	/* fleet statements, prepared on first use */
 	sqlite3_stmt *dev_insert, *dev_update, *dev_get, *cert_get, *cert_put, *decision_put,
-	    *crl_has, *ro_insert, *ro_update, *ro_get, *ro_get_dev;
+	    *crl_has, *ro_insert, *ro_update, *ro_get, *ro_get_dev,
+	    *tg_get, *tg_put, *obj_get, *ro_dev_scan,
+	    *rd_begin, *rd_end;
 	/* the tree state after the last append of the open transaction,
 	 * written once at commit, in the same transaction */
 	uint8_t pending[8 + 64 * 32];
 	size_t pending_len;
 };
 
+static int stmt(struct fw_store *s, sqlite3_stmt **st, const char *sql, const char *what);
 static struct sq *SQ(struct fw_store *s)
 {
 	return (struct sq *)s->impl;
@@ -103,6 +106,15 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (campaign, device)) WITHOUT ROWID;"
     "CREATE INDEX rollout_by_state ON rollout (campaign, state, stage, due_ms);"
     "CREATE INDEX rollout_by_device ON rollout (device);",
+    /* 5: the device API's view of a device: its token (hashed), its agent
+     * type and the attributes it reported (configData) */
+    "CREATE TABLE targets ("
+    "  device TEXT PRIMARY KEY,"
+    "  token_sha256 BLOB NOT NULL CHECK (length(token_sha256) = 32),"
+    "  agent TEXT NOT NULL, issued_ms INTEGER NOT NULL,"
+    "  attrs TEXT NOT NULL, attrs_ms INTEGER NOT NULL,"
+    "  rec INTEGER NOT NULL,"
+    "  rec_lh BLOB NOT NULL CHECK (length(rec_lh) = 32)) WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -173,6 +185,12 @@ static void sq_close(struct fw_store *s)
 	sqlite3_finalize(q->ro_update);
 	sqlite3_finalize(q->ro_get);
 	sqlite3_finalize(q->ro_get_dev);
+	sqlite3_finalize(q->tg_get);
+	sqlite3_finalize(q->tg_put);
+	sqlite3_finalize(q->obj_get);
+	sqlite3_finalize(q->ro_dev_scan);
+	sqlite3_finalize(q->rd_begin);
+	sqlite3_finalize(q->rd_end);
 	sqlite3_close(q->db);
 	free(q);
 	s->impl = NULL;
@@ -189,6 +207,18 @@ static int sq_open(struct fw_store *s, int create)
 	if (q == NULL)
 		return fw_diag_set(&s->err, FW_E_NOMEM, "out of memory");
 	s->impl = q;
+	{
+		/* SQLite's memory statistics take a global mutex on every
+		 * allocation, and nothing reads them: off, before the first
+		 * connection (later, sqlite3_config refuses and they stay on).
+		 * The first open happens before any other thread exists. */
+		static int once;
+
+		if (!once) {
+			once = 1;
+			(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+		}
+	}
 	if (sqlite3_open_v2(s->path, &q->db, flags, NULL) != SQLITE_OK) {
 		rc = q->db ? fail(s, create ? FW_E_STORE : FW_E_NOT_FOUND, "cannot open")
 		           : fw_diag_set(&s->err, FW_E_NOMEM, "out of memory");
@@ -566,9 +596,10 @@ static int sq_object_get(struct fw_store *s, const char *kind, const char *id, c
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(SQ(s)->db, "SELECT doc FROM objects WHERE kind = ? AND id = ?", -1,
-	                       &st, NULL) != SQLITE_OK)
-		return fail(s, FW_E_STORE, "reading an object");
+	if (stmt(s, &SQ(s)->obj_get, "SELECT doc FROM objects WHERE kind = ? AND id = ?",
+	         "reading an object") != FW_OK)
+		return FW_E_STORE;
+	st = SQ(s)->obj_get;
 	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -580,7 +611,7 @@ static int sq_object_get(struct fw_store *s, const char *kind, const char *id, c
 	} else {
 		rc = fail(s, FW_E_STORE, "reading an object");
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -649,6 +680,12 @@ static void copy_hash(uint8_t dst[32], sqlite3_stmt *st, int col)
 #define CERT_COLS                                                                            \
 	"c.sha256, c.issuer_hash, c.serial, c.not_before, c.not_after, c.chain_ok, "          \
 	"c.chain_error, c.revoked, c.der"
+
+/* CERT_COLS without the DER (NULL in its place): for reads that judge a
+ * certificate by its stored facts and never look at its bytes */
+#define CERT_COLS_NO_DER                                                                     \
+	"c.sha256, c.issuer_hash, c.serial, c.not_before, c.not_after, c.chain_ok, "          \
+	"c.chain_error, c.revoked, NULL"
 
 static void read_device(sqlite3_stmt *st, struct fw_device_row *r)
 {
@@ -1292,13 +1329,25 @@ static int sq_rollout_device_scan(struct fw_store *s, const char *device, fw_rol
                                   void *arg)
 {
 	sqlite3_stmt *st;
+	struct fw_rollout_row r;
+	int rc, stop = 0;
 
-	if (sqlite3_prepare_v2(SQ(s)->db,
+	if (stmt(s, &SQ(s)->ro_dev_scan,
 	                       "SELECT " ROLLOUT_COLS " FROM rollout WHERE device = ? ORDER BY campaign",
-	                       -1, &st, NULL) != SQLITE_OK)
-		return fail(s, FW_E_STORE, "reading rollout rows");
+	                       "reading rollout rows") != FW_OK)
+		return FW_E_STORE;
+	st = SQ(s)->ro_dev_scan;
 	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
-	return rollout_rows(s, st, fn, arg);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		read_rollout(st, &r);
+		stop = fn(arg, &r);
+		if (stop)
+			break;
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = fail(s, FW_E_STORE, "reading rollout rows");
+	sqlite3_reset(st);
+	return stop;
 }
 
 /* A throwaway store (the simulator's): durability traded for speed,
@@ -1331,6 +1380,101 @@ static int sq_set_scratch(struct fw_store *s)
 	         : fw_diag_set(&s->err, FW_E_STORE, "%s: cannot leave WAL mode (another connection?)",
 	                       s->path);
 	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- read snapshots ---- */
+
+static int sq_read(struct fw_store *s, int begin)
+{
+	sqlite3_stmt **st = begin ? &SQ(s)->rd_begin : &SQ(s)->rd_end;
+	int rc = stmt(s, st, begin ? "BEGIN DEFERRED" : "COMMIT", "a read snapshot");
+
+	if (rc != FW_OK)
+		return rc;
+	rc = sqlite3_step(*st) == SQLITE_DONE ? FW_OK : fail(s, FW_E_STORE, "a read snapshot");
+	sqlite3_reset(*st);
+	return rc;
+}
+
+static int sq_cache(struct fw_store *s, unsigned mib)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%u", mib * 1024u);
+	return exec(s, sql, "setting the page cache");
+}
+
+/* ---- device API targets ---- */
+
+static int sq_target_put(struct fw_store *s, const struct fw_target_row *t)
+{
+	sqlite3_stmt **st = &SQ(s)->tg_put;
+	int rc;
+
+	rc = stmt(s, st,
+	          "INSERT OR REPLACE INTO targets (device, token_sha256, agent, issued_ms, attrs,"
+	          " attrs_ms, rec, rec_lh) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	          "writing a target");
+	if (rc != FW_OK)
+		return rc;
+	sqlite3_bind_text(*st, 1, t->device, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(*st, 2, t->token_sha256, 32, SQLITE_STATIC);
+	sqlite3_bind_text(*st, 3, t->agent, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(*st, 4, t->issued_ms);
+	sqlite3_bind_text(*st, 5, t->attrs, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(*st, 6, t->attrs_ms);
+	sqlite3_bind_int64(*st, 7, (sqlite3_int64)t->rec);
+	sqlite3_bind_blob(*st, 8, t->rec_lh, 32, SQLITE_STATIC);
+	rc = sqlite3_step(*st) == SQLITE_DONE ? FW_OK : fail(s, FW_E_STORE, "writing a target");
+	sqlite3_reset(*st);
+	return rc;
+}
+
+static int sq_target_get(struct fw_store *s, const char *device, struct fw_target_row *t,
+                         struct fw_device_row *dev, struct fw_cert_row *cert, int *has_dev,
+                         int *has_c)
+{
+	struct fw_cert_row tmp;
+	sqlite3_stmt **st = &SQ(s)->tg_get;
+	int rc, got;
+
+	rc = stmt(s, st,
+	          "SELECT " DEVICE_COLS ", " CERT_COLS_NO_DER ", t.device, t.token_sha256, t.agent,"
+	          " t.issued_ms, t.attrs, t.attrs_ms, t.rec, t.rec_lh FROM targets t"
+	          " LEFT JOIN devices d ON d.id = t.device LEFT JOIN certs c ON c.sha256 = d.cert"
+	          " WHERE t.device = ?",
+	          "reading a target");
+	if (rc != FW_OK)
+		return rc;
+	sqlite3_bind_text(*st, 1, device, -1, SQLITE_STATIC);
+	rc = sqlite3_step(*st);
+	if (rc == SQLITE_ROW) {
+		copy_text(t->device, sizeof(t->device), *st, 22);
+		copy_hash(t->token_sha256, *st, 23);
+		copy_text(t->agent, sizeof(t->agent), *st, 24);
+		t->issued_ms = sqlite3_column_int64(*st, 25);
+		copy_text(t->attrs, sizeof(t->attrs), *st, 26);
+		t->attrs_ms = sqlite3_column_int64(*st, 27);
+		t->rec = (uint64_t)sqlite3_column_int64(*st, 28);
+		copy_hash(t->rec_lh, *st, 29);
+		*has_dev = sqlite3_column_type(*st, 0) != SQLITE_NULL;
+		*has_c = 0;
+		if (*has_dev && dev != NULL) {
+			read_device(*st, dev);
+			got = read_cert(*st, 13, cert ? cert : &tmp);
+			if (cert)
+				cert->der = NULL, cert->der_len = 0; /* not valid after the reset */
+			*has_c = got;
+		}
+		rc = FW_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = fw_diag_set(&s->err, FW_E_NOT_FOUND, "device '%s' has no device-API token",
+		                 device);
+	} else {
+		rc = fail(s, FW_E_STORE, "reading a target");
+	}
+	sqlite3_reset(*st);
 	return rc;
 }
 
@@ -1375,4 +1519,9 @@ const struct fw_store_ops fw_store_sqlite_ops = {
 	sq_set_scratch,
 	sq_rollout_get_device,
 	sq_rollout_scan_devices,
+	sq_read,
+	sq_cache,
+	sq_target_put,
+	sq_target_get,
 };
+

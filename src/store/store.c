@@ -78,7 +78,7 @@ int fw_store_begin(struct fw_store *s, struct fw_diag *d)
 {
 	int rc;
 
-	if (s->in_tx)
+	if (s->in_tx || s->in_read)
 		return fw_diag_set(d, FW_E_ARG, "a transaction is already open");
 	rc = s->ops->begin(s);
 	if (rc == FW_OK) {
@@ -86,6 +86,33 @@ int fw_store_begin(struct fw_store *s, struct fw_diag *d)
 		s->cr_valid = 0; /* another writer may have appended since */
 	}
 	return pass(s, rc, d);
+}
+
+int fw_store_read_begin(struct fw_store *s, struct fw_diag *d)
+{
+	int rc;
+
+	if (s->in_tx || s->in_read)
+		return fw_diag_set(d, FW_E_ARG, "a transaction is already open");
+	rc = s->ops->read(s, 1);
+	if (rc == FW_OK)
+		s->in_read = 1;
+	return pass(s, rc, d);
+}
+
+int fw_store_set_cache(struct fw_store *s, unsigned mib, struct fw_diag *d)
+{
+	if (mib == 0 || mib > 4096)
+		return fw_diag_set(d, FW_E_ARG, "page cache: %u MiB is not 1..4096", mib);
+	return pass(s, s->ops->cache(s, mib), d);
+}
+
+void fw_store_read_end(struct fw_store *s)
+{
+	if (s->in_read) {
+		(void)s->ops->read(s, 0);
+		s->in_read = 0;
+	}
 }
 
 int fw_store_commit(struct fw_store *s, struct fw_diag *d)
@@ -260,6 +287,18 @@ int fw_store_rollout_get_device(struct fw_store *s, const char *campaign, const 
 	            d);
 }
 
+int fw_store_target_put(struct fw_store *s, const struct fw_target_row *t, struct fw_diag *d)
+{
+	return pass(s, s->ops->target_put(s, t), d);
+}
+
+int fw_store_target_get(struct fw_store *s, const char *device, struct fw_target_row *t,
+                        struct fw_device_row *dev, struct fw_cert_row *cert, int *has_dev,
+                        int *has_c, struct fw_diag *d)
+{
+	return pass(s, s->ops->target_get(s, device, t, dev, cert, has_dev, has_c), d);
+}
+
 int fw_store_rollout_scan_devices(struct fw_store *s, const char *campaign, int state,
                                   int64_t stage, fw_rollout_device_fn fn, void *arg,
                                   struct fw_diag *d)
@@ -273,6 +312,19 @@ int fw_store_set_scratch(struct fw_store *s, struct fw_diag *d)
 	if (s->in_tx)
 		return fw_diag_set(d, FW_E_ARG, "a scratch store is set up outside a transaction");
 	return pass(s, s->ops->set_scratch(s), d);
+}
+
+/* fw_device_row_hash's: one context per thread, freed by
+ * fw_store_thread_end (threads that end before the process does) */
+static _Thread_local EVP_MD_CTX *row_ctx;
+static _Thread_local EVP_MD *row_md;
+
+void fw_store_thread_end(void)
+{
+	EVP_MD_CTX_free(row_ctx);
+	EVP_MD_free(row_md);
+	row_ctx = NULL;
+	row_md = NULL;
 }
 
 void fw_device_row_hash(const struct fw_device_row *r, uint8_t out[32])
@@ -300,18 +352,13 @@ void fw_device_row_hash(const struct fw_device_row *r, uint8_t out[32])
 	n += 3;
 	/* a million rows are hashed per import: one context per thread, one
 	 * fetch of the algorithm (EVP_Digest takes locks and allocates per call) */
-	{
-		static _Thread_local EVP_MD_CTX *ctx;
-		static _Thread_local EVP_MD *md;
-
-		if (md == NULL)
-			md = EVP_MD_fetch(NULL, "SHA256", NULL);
-		if (ctx == NULL)
-			ctx = EVP_MD_CTX_new();
-		if (md == NULL || ctx == NULL || EVP_DigestInit_ex2(ctx, md, NULL) != 1 ||
-		    EVP_DigestUpdate(ctx, buf, n) != 1 || EVP_DigestFinal_ex(ctx, out, &len) != 1)
-			memset(out, 0, 32); /* no digest: matches nothing a record holds */
-	}
+	if (row_md == NULL)
+		row_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (row_ctx == NULL)
+		row_ctx = EVP_MD_CTX_new();
+	if (row_md == NULL || row_ctx == NULL || EVP_DigestInit_ex2(row_ctx, row_md, NULL) != 1 ||
+	    EVP_DigestUpdate(row_ctx, buf, n) != 1 || EVP_DigestFinal_ex(row_ctx, out, &len) != 1)
+		memset(out, 0, 32); /* no digest: matches nothing a record holds */
 }
 
 int fw_store_blob_created(const struct fw_store *s)

@@ -63,6 +63,9 @@ struct fw_device_row {
  * support_until, lifecycle, the certificate's SHA-256 in hex ("" without),
  * and ident_ok ("0"/"1"), each followed by "\n". Records commit to it. */
 void fw_device_row_hash(const struct fw_device_row *r, uint8_t out[32]);
+/* Free what the store keeps per thread (fw_device_row_hash's digest
+ * context): for a worker thread that ends before the process. */
+void fw_store_thread_end(void);
 /* A certificate's facts, judged once when it is stored (chain) and kept
  * current by CRL imports and revocations; time is judged at decision time
  * against the window. */
@@ -111,6 +114,24 @@ typedef int (*fw_rollout_fn)(void *arg, const struct fw_rollout_row *r);
 typedef int (*fw_rollout_device_fn)(void *arg, const struct fw_rollout_row *r,
                                     const struct fw_device_row *dev,
                                     const struct fw_cert_row *cert);
+
+/*
+ * A device as the device API (src/ddi/) knows it: the SHA-256 of its
+ * token (the token itself is never stored), its agent type, and the
+ * attributes it reported (configData: a JSON object, "" before the
+ * first). Changed only together with the evidence record of the change.
+ */
+#define FW_TARGET_MAX_ATTRS 4096
+struct fw_target_row {
+	char device[FW_FIELD_MAX];
+	uint8_t token_sha256[32];
+	char agent[16];                  /* "suit" or "swupdate" */
+	int64_t issued_ms;
+	char attrs[FW_TARGET_MAX_ATTRS]; /* canonical JSON object text, or "" */
+	int64_t attrs_ms;
+	uint64_t rec;
+	uint8_t rec_lh[32];
+};
 
 /* Every op returns an enum fw_err and, on failure, writes one line into
  * s->err. */
@@ -179,6 +200,15 @@ struct fw_store_ops {
 	                          struct fw_cert_row *cert, int *has_dev, int *has_c);
 	int (*rollout_scan_devices)(struct fw_store *s, const char *campaign, int state,
 	                            int64_t stage, fw_rollout_device_fn fn, void *arg);
+	/* a read-only snapshot (begin != 0) and its end */
+	int (*read)(struct fw_store *s, int begin);
+	/* this connection's page cache, MiB */
+	int (*cache)(struct fw_store *s, unsigned mib);
+	/* device API targets */
+	int (*target_put)(struct fw_store *s, const struct fw_target_row *t);
+	int (*target_get)(struct fw_store *s, const char *device, struct fw_target_row *t,
+	                  struct fw_device_row *dev, struct fw_cert_row *cert, int *has_dev,
+	                  int *has_c);
 };
 
 struct fw_store {
@@ -187,6 +217,7 @@ struct fw_store {
 	char path[4096];
 	struct fw_diag err;   /* what the last failing op said */
 	int in_tx;
+	int in_read;          /* inside fw_store_read_begin/end */
 	/* the last successful blob put created its file (else it existed) */
 	int blob_created;
 	/* evidence cache, valid inside one transaction (log.c) */
@@ -298,6 +329,29 @@ FW_NODISCARD int fw_store_rollout_scan_devices(struct fw_store *s, const char *c
                                                int state, int64_t stage,
                                                fw_rollout_device_fn fn, void *arg,
                                                struct fw_diag *d);
+
+/* A read-only snapshot: the reads between fw_store_read_begin and
+ * fw_store_read_end see one state of the store, and pay for one read lock
+ * instead of one per statement (the device API's polls). Not inside a
+ * write transaction, and no writes inside it (FW_E_ARG). end is always
+ * safe to call after a successful begin. */
+FW_NODISCARD int fw_store_read_begin(struct fw_store *s, struct fw_diag *d);
+/* This connection's page cache, in MiB (1..4096): for a long-lived
+ * connection that serves many reads (a worker of the device API, whose
+ * polls touch the fleet's rows over and over). */
+FW_NODISCARD int fw_store_set_cache(struct fw_store *s, unsigned mib, struct fw_diag *d);
+void fw_store_read_end(struct fw_store *s);
+
+/* Device API targets: put inserts or replaces; get reads one with, in the
+ * same read, its registry row and certificate facts (as
+ * fw_store_rollout_get_device; dev may be NULL). FW_E_NOT_FOUND when the
+ * device has no token. */
+FW_NODISCARD int fw_store_target_put(struct fw_store *s, const struct fw_target_row *t,
+                                     struct fw_diag *d);
+FW_NODISCARD int fw_store_target_get(struct fw_store *s, const char *device,
+                                     struct fw_target_row *t, struct fw_device_row *dev,
+                                     struct fw_cert_row *cert, int *has_dev, int *has_c,
+                                     struct fw_diag *d);
 
 /*
  * Make s a scratch store for as long as it stays open: no fsync, an

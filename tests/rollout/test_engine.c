@@ -1326,7 +1326,9 @@ static void t_illegal(void)
 		OFFER_NONE(pend, S(2));
 		/* statuses that are not reports */
 		CHECK_EQ(report(id, el, FW_U_PENDING, NULL, 0, S(2), NULL, &d), FW_E_ARG);
-		CHECK_EQ(report(id, el, FW_U_PAUSED, NULL, 0, S(2), NULL, &d), FW_E_ARG);
+		/* a cancel confirmation (paused) when nothing was cancelled: late, no change */
+		CHECK_EQ(report(id, el, FW_U_PAUSED, NULL, 0, S(2), NULL, &d), FW_OK);
+		CHECK_EQ(row(id, el).state, FW_U_ELIGIBLE);
 		CHECK_EQ(report(id, el, 99, NULL, 0, S(2), NULL, &d), FW_E_ARG);
 		/* not in the campaign, not in the registry */
 		CHECK_EQ(report(id, dev("late", 0), FW_U_DELIVERED, NULL, 0, S(2), NULL, &d),
@@ -2006,6 +2008,490 @@ static void t_headroom_100(void)
 	CONSISTENT(id);
 }
 
+/* ---- what the device API shows a polling device ---- */
+
+/* fw_rollout_action for device at T0 + off, with its registry rows as
+ * stored now (none for an unknown device); c NULL: a fresh cache. */
+static struct fw_rollout_action action_at(int line, struct fw_rollout_cache *c,
+                                          const char *device, int64_t off)
+{
+	struct fw_rollout_cache *own = c ? NULL : fw_rollout_cache_new();
+	struct fw_rollout_action a;
+	struct fw_device_row dv;
+	struct fw_cert_row ct;
+	struct fw_diag d = {{0}};
+	int has_c = 0, known;
+
+	memset(&dv, 0, sizeof(dv));
+	memset(&ct, 0, sizeof(ct));
+	memset(&a, 0x5a, sizeof(a));
+	known = fw_store_device_get(s, device, &dv, &ct, &has_c, NULL) == FW_OK;
+	if (c == NULL && own == NULL)
+		harness_fail(__FILE__, line, "cache: out of memory");
+	if (fw_rollout_action(s, c ? c : own, device, known ? &dv : NULL,
+	                      known && has_c ? &ct : NULL, T0 + off, &a, &d) != FW_OK)
+		harness_fail(__FILE__, line, "action %s: %s", device, d.msg);
+	fw_rollout_cache_free(own);
+	return a;
+}
+#define ACTION(c, dv, off) action_at(__LINE__, c, dv, off)
+
+/* a is kind with action id (0: not checked), release (NULL: none) and
+ * rollback; attempt when deploying */
+static int is_action(const struct fw_rollout_action *a, int kind, const char *campaign,
+                     uint64_t id, const char *release, const char *version, int rollback,
+                     uint32_t attempt)
+{
+	if (a->kind != kind)
+		return 0;
+	if (kind == FW_ACTION_NONE)
+		return a->id == 0 && a->campaign[0] == 0 && a->release[0] == 0;
+	return strcmp(a->campaign, campaign) == 0 && a->id == id &&
+	       strcmp(a->release, release) == 0 && strcmp(a->version, version) == 0 &&
+	       a->rollback == rollback && a->attempt == attempt;
+}
+#define DEPLOYS(a, c, id, att) CHECK(is_action(&(a), FW_ACTION_DEPLOY, c, id, rel_id, "2.4.1", 0, att))
+#define CANCELS(a, c, id, att) CHECK(is_action(&(a), FW_ACTION_CANCEL, c, id, rel_id, "2.4.1", 0, att))
+#define NOTHING(a) CHECK(is_action(&(a), FW_ACTION_NONE, NULL, 0, NULL, NULL, 0, 0))
+
+static int same_action(const struct fw_rollout_action *x, const struct fw_rollout_action *y)
+{
+	return x->kind == y->kind && x->id == y->id && strcmp(x->campaign, y->campaign) == 0 &&
+	       strcmp(x->release, y->release) == 0 && strcmp(x->version, y->version) == 0 &&
+	       x->rollback == y->rollback && x->attempt == y->attempt && x->state == y->state &&
+	       x->reasons == y->reasons;
+}
+
+static long long top(const char *id, const char *key)
+{
+	json_t *st = status(id, 0);
+	long long v = json_integer_value(json_object_get(st, key));
+
+	json_decref(st);
+	return v;
+}
+
+static void t_action(void)
+{
+	struct fw_rollout_action a;
+	struct fw_device_row dv, stale;
+	struct fw_cert_row ct, stale_c;
+	struct fw_diag d = {{0}};
+	char id[32], more[300], xs[8][64], pend[64] = "", cname[32];
+	uint32_t attempt;
+	int i, n = 0, has_c = 0, rb;
+	uint64_t idx;
+
+	fresh();
+	fleet("a", 0, 12, 1, 0);
+	snprintf(more, sizeof(more),
+	         ",\"pause\":{%s},\"retry\":{\"max_attempts\":3,\"backoff_s\":600}", NO_RATE);
+	create(id,
+	       "[{\"name\":\"a\",\"size\":{\"count\":6}},{\"name\":\"b\",\"size\":{\"percent\":100}}]",
+	       more, RB_NONE, 1);
+	CHECK(strcmp(id, "c-0001") == 0);
+	/* not started: nothing */
+	a = ACTION(NULL, dev("a", 0), S(0));
+	NOTHING(a);
+	CHECK_EQ(a.reasons, 0);
+	start(id, 0);
+	fleet("n", 0, 1, 1, 0); /* in no campaign */
+	for (i = 0; i < 12; i++) {
+		const char *x = dev("a", i);
+
+		if (row(id, x).stage == 0 && n < 6)
+			strcpy(xs[n++], x);
+		else if (row(id, x).stage == 1 && pend[0] == 0)
+			strcpy(pend, x);
+	}
+	CHECK_EQ(n, 6);
+	CHECK(pend[0] != 0);
+	if (n != 6 || pend[0] == 0)
+		return;
+	/* eligible: the release, as fw_rollout_offer has it */
+	a = ACTION(NULL, xs[0], S(1));
+	DEPLOYS(a, id, 101, 1);
+	CHECK_EQ(a.state, FW_U_ELIGIBLE);
+	CHECK_EQ(a.reasons, 0);
+	CHECK(check_offer(xs[0], S(1), id, a.release, a.rollback, a.attempt));
+	/* delivered: the same attempt, same id */
+	DELIVER(id, xs[0], S(1));
+	a = ACTION(NULL, xs[0], S(2));
+	DEPLOYS(a, id, 101, 1);
+	CHECK_EQ(a.state, FW_U_DELIVERED);
+	/* installed */
+	INSTALL(id, xs[0], S(3));
+	a = ACTION(NULL, xs[0], S(4));
+	CHECK(is_action(&a, FW_ACTION_INSTALLED, id, 101, rel_id, "2.4.1", 0, 1));
+	CHECK_EQ(a.state, FW_U_INSTALLED);
+	/* nothing for a device in no campaign, a pending one, an unknown one */
+	a = ACTION(NULL, dev("n", 0), S(4));
+	NOTHING(a);
+	a = ACTION(NULL, pend, S(4));
+	NOTHING(a);
+	CHECK_EQ(row(id, pend).state, FW_U_PENDING);
+	a = ACTION(NULL, "nobody-here", S(4));
+	NOTHING(a);
+	/* failed: the retry after the backoff, as the next attempt */
+	DELIVER(id, xs[1], S(10));
+	FAIL(id, xs[1], S(20));
+	CHECK_EQ(row(id, xs[1]).due_ms, T0 + S(620));
+	a = ACTION(NULL, xs[1], S(620) - 1);
+	NOTHING(a);
+	OFFER_NONE(xs[1], S(620) - 1);
+	a = ACTION(NULL, xs[1], S(620));
+	DEPLOYS(a, id, 102, 2);
+	CHECK_EQ(a.state, FW_U_FAILED);
+	CHECK(check_offer(xs[1], S(620), id, rel_id, 0, 2));
+	/* eligibility is decided at the poll, from the rows passed */
+	CHECK_EQ(fw_store_device_get(s, xs[2], &stale, &stale_c, &has_c, &d), FW_OK);
+	CHECK_EQ(has_c, 1);
+	CHECK_EQ(fw_registry_cert_revoke(s, xs[2], "key leaked", "sec", &idx, &d), FW_OK);
+	a = ACTION(NULL, xs[2], S(30));
+	NOTHING(a);
+	CHECK(a.reasons & BIT(FW_R_CERT_REVOKED));
+	CHECK_EQ(row(id, xs[2]).state, FW_U_ELIGIBLE); /* read only */
+	{
+		struct fw_rollout_cache *c = fw_rollout_cache_new();
+
+		CHECK(c != NULL);
+		/* the rows as the caller read them before the revocation */
+		CHECK_EQ(fw_rollout_action(s, c, xs[2], &stale, &stale_c, T0 + S(30), &a, &d), FW_OK);
+		DEPLOYS(a, id, 101, 1);
+		/* no certificate at all */
+		CHECK_EQ(fw_rollout_action(s, c, xs[3], &stale, NULL, T0 + S(30), &a, &d), FW_OK);
+		NOTHING(a);
+		CHECK(a.reasons != 0);
+		fw_rollout_cache_free(c);
+	}
+	CHECK_EQ(fw_registry_device_lifecycle(s, xs[3], "quarantined", "test", "sec", &idx, &d),
+	         FW_OK);
+	CHECK_EQ(fw_store_device_get(s, xs[3], &dv, &ct, &has_c, &d), FW_OK);
+	a = ACTION(NULL, xs[3], S(30));
+	NOTHING(a);
+	CHECK(a.reasons & BIT(FW_R_LC_QUARANTINED));
+	CHECK(!(a.reasons & BIT(FW_R_CERT_REVOKED)));
+	/* paused: the delivered device is told to cancel, eligible ones get nothing */
+	DELIVER(id, xs[4], S(40));
+	CHECK_EQ(fw_rollout_pause(s, id, "olga", "look", at(S(50)), NULL, &d), FW_OK);
+	a = ACTION(NULL, xs[4], S(51));
+	CANCELS(a, id, 101, 1);
+	CHECK_EQ(a.state, FW_U_DELIVERED);
+	a = ACTION(NULL, xs[5], S(51));
+	NOTHING(a);
+	a = ACTION(NULL, xs[1], S(651)); /* its retry is due, but not while paused */
+	NOTHING(a);
+	a = ACTION(NULL, xs[0], S(51));
+	CHECK_EQ(a.kind, FW_ACTION_INSTALLED);
+	/* resumed */
+	CHECK_EQ(fw_rollout_resume(s, id, "olga", "ok", at(S(60)), NULL, &d), FW_OK);
+	a = ACTION(NULL, xs[4], S(61));
+	DEPLOYS(a, id, 101, 1);
+	a = ACTION(NULL, xs[5], S(61));
+	DEPLOYS(a, id, 101, 1);
+	CHECK_EQ(a.state, FW_U_ELIGIBLE);
+	/* aborted: the delivered device is told to cancel */
+	CHECK_EQ(fw_rollout_abort(s, id, "olga", 0, "stop", at(S(70)), NULL, &d), FW_OK);
+	a = ACTION(NULL, xs[4], S(71));
+	CANCELS(a, id, 101, 1);
+	a = ACTION(NULL, xs[5], S(71));
+	NOTHING(a);
+	a = ACTION(NULL, xs[1], S(700));
+	NOTHING(a);
+	CONSISTENT(id);
+
+	/* rolled back: the rollback release to who received the release */
+	fresh();
+	fleet("r", 0, 4, 1, 0);
+	create(id, ONE_STAGE, more, RB_MANUAL, 1);
+	start(id, 0);
+	DELIVER(id, dev("r", 0), S(1));
+	DELIVER(id, dev("r", 1), S(1));
+	INSTALL(id, dev("r", 1), S(2));
+	DELIVER(id, dev("r", 2), S(1));
+	FAIL(id, dev("r", 2), S(2));
+	a = ACTION(NULL, dev("r", 1), S(3));
+	CHECK_EQ(a.kind, FW_ACTION_INSTALLED);
+	CHECK_EQ(fw_rollout_abort(s, id, "olga", 1, "bad", at(S(4)), NULL, &d), FW_OK);
+	for (i = 0; i < 3; i++) {
+		a = ACTION(NULL, dev("r", i), S(5));
+		CHECK(is_action(&a, FW_ACTION_DEPLOY, id, 199, rb_id, "2.3.9", 1, 0));
+		CHECK(check_offer(dev("r", i), S(5), id, rb_id, 1, 1));
+	}
+	CHECK_EQ(ACTION(NULL, dev("r", 0), S(5)).state, FW_U_DELIVERED);
+	CHECK_EQ(ACTION(NULL, dev("r", 1), S(5)).state, FW_U_INSTALLED);
+	CHECK_EQ(ACTION(NULL, dev("r", 2), S(5)).state, FW_U_FAILED);
+	a = ACTION(NULL, dev("r", 3), S(5)); /* never received it */
+	NOTHING(a);
+	CONSISTENT(id);
+
+	/* the ids */
+	CHECK_EQ(fw_rollout_action_id("c-0001", 3, 0), 103);
+	CHECK_EQ(fw_rollout_action_id("c-0001", 3, 1), 199);
+	CHECK_EQ(fw_rollout_action_id("c-0012", 1, 0), 1201);
+	CHECK_EQ(fw_rollout_action_id("x-1", 1, 0), 0);
+	CHECK_EQ(fw_rollout_action_id("c-", 1, 0), 0);
+	CHECK_EQ(fw_rollout_action_id("c-1x", 1, 0), 0);
+	memset(cname, 'z', sizeof(cname));
+	attempt = 77;
+	rb = 77;
+	CHECK_EQ(fw_rollout_action_parse(199, cname, sizeof(cname), &attempt, &rb), FW_OK);
+	CHECK(strcmp(cname, "c-0001") == 0);
+	CHECK_EQ(rb, 1);
+	CHECK_EQ(attempt, 0);
+	CHECK_EQ(fw_rollout_action_parse(1203, cname, sizeof(cname), &attempt, &rb), FW_OK);
+	CHECK(strcmp(cname, "c-0012") == 0);
+	CHECK_EQ(rb, 0);
+	CHECK_EQ(attempt, 3);
+	CHECK_EQ(fw_rollout_action_parse(110, cname, sizeof(cname), &attempt, &rb), FW_OK);
+	CHECK_EQ(attempt, 10);
+	CHECK_EQ(fw_rollout_action_parse(0, cname, sizeof(cname), &attempt, &rb), FW_E_NOT_FOUND);
+	CHECK_EQ(fw_rollout_action_parse(100, cname, sizeof(cname), &attempt, &rb), FW_E_NOT_FOUND);
+	CHECK_EQ(fw_rollout_action_parse(111, cname, sizeof(cname), &attempt, &rb), FW_E_NOT_FOUND);
+	CHECK_EQ(fw_rollout_action_parse(99, cname, sizeof(cname), &attempt, &rb), FW_E_NOT_FOUND);
+}
+
+#define NCAMP 10
+/* a cached answer is the answer of a fresh cache */
+static struct fw_rollout_action cached_same(int line, struct fw_rollout_cache *c,
+                                            const char *device, int64_t off)
+{
+	struct fw_rollout_action x = action_at(line, c, device, off);
+	struct fw_rollout_action y = action_at(line, NULL, device, off);
+
+	if (!same_action(&x, &y))
+		harness_fail(__FILE__, line, "%s: cached kind %d id %llu, fresh kind %d id %llu",
+		             device, x.kind, (unsigned long long)x.id, y.kind,
+		             (unsigned long long)y.id);
+	return x;
+}
+#define CACHED(c, dv, off) cached_same(__LINE__, c, dv, off)
+
+static void t_action_cache(void)
+{
+	struct fw_rollout_cache *c = fw_rollout_cache_new();
+	struct fw_rollout_action a;
+	struct fw_diag d = {{0}};
+	char ids[NCAMP][32], more[300];
+	json_t *doc = NULL;
+	uint64_t idx;
+	int k, round;
+
+	CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	fresh();
+	snprintf(more, sizeof(more),
+	         ",\"pause\":{%s},\"retry\":{\"max_attempts\":3,\"backoff_s\":600}", NO_RATE);
+	/* m-00k is a member of campaigns k.. (imported before they start):
+	 * its first campaign is k, so polling them in turn reads all ten */
+	for (k = 0; k < NCAMP; k++) {
+		fleet("m", k, 1, 1, 0);
+		create(ids[k], ONE_STAGE, more, RB_MANUAL, 1);
+		start(ids[k], 0);
+	}
+	for (round = 0; round < 3; round++)
+		for (k = 0; k < NCAMP; k++) {
+			a = CACHED(c, dev("m", k), S(1));
+			DEPLOYS(a, ids[k], (uint64_t)(k + 1) * 100 + 1, 1);
+		}
+	/* changes seen at the next call with the same cache */
+	for (k = 0; k < NCAMP; k += 2)
+		DELIVER(ids[k], dev("m", k), S(2));
+	INSTALL(ids[4], dev("m", 4), S(3));
+	FAIL(ids[6], dev("m", 6), S(3));
+	for (k = 0; k < NCAMP; k++)
+		a = CACHED(c, dev("m", k), S(4));
+	a = CACHED(c, dev("m", 4), S(4));
+	CHECK(is_action(&a, FW_ACTION_INSTALLED, ids[4], 501, rel_id, "2.4.1", 0, 1)); /* it runs 2.4.1: nothing from 5 */
+	a = CACHED(c, dev("m", 6), S(4));
+	DEPLOYS(a, ids[7], 801, 1); /* 6 waits for its retry; 7 is offered */
+	a = CACHED(c, dev("m", 6), S(603));
+	DEPLOYS(a, ids[6], 702, 2);
+	a = CACHED(c, dev("m", 2), S(4));
+	DEPLOYS(a, ids[2], 301, 1);
+	CHECK_EQ(a.state, FW_U_DELIVERED);
+	/* pause and resume */
+	CHECK_EQ(fw_rollout_pause(s, ids[2], "olga", NULL, at(S(5)), NULL, &d), FW_OK);
+	a = CACHED(c, dev("m", 2), S(6));
+	CANCELS(a, ids[2], 301, 1);
+	a = CACHED(c, dev("m", 3), S(6)); /* paused in 2, no answer from it */
+	DEPLOYS(a, ids[3], 401, 1);
+	CHECK_EQ(fw_rollout_resume(s, ids[2], "olga", NULL, at(S(7)), NULL, &d), FW_OK);
+	a = CACHED(c, dev("m", 2), S(8));
+	DEPLOYS(a, ids[2], 301, 1);
+	for (round = 0; round < 2; round++)
+		for (k = 0; k < NCAMP; k++)
+			a = CACHED(c, dev("m", k), S(9));
+	/* the release's signing key revoked: the campaign document is the
+	 * same, its release is not */
+	a = action_at(__LINE__, c, dev("m", 9), S(10));
+	DEPLOYS(a, ids[9], 1001, 1);
+	a = action_at(__LINE__, c, dev("m", 1), S(10));
+	DEPLOYS(a, ids[1], 201, 1);
+	CHECK_EQ(fw_registry_key_revoke(s, "rel", "leaked", "sec", &doc, &idx, &d), FW_OK);
+	drop(&doc);
+	a = action_at(__LINE__, c, dev("m", 9), S(11));
+	NOTHING(a);
+	CHECK(a.reasons & BIT(FW_R_RELEASE_SIGNED_BY_REVOKED_KEY));
+	a = CACHED(c, dev("m", 1), S(11));
+	NOTHING(a);
+	CHECK(a.reasons & BIT(FW_R_RELEASE_SIGNED_BY_REVOKED_KEY));
+	a = CACHED(c, dev("m", 2), S(11)); /* an attempt under way is still shown */
+	DEPLOYS(a, ids[2], 301, 1);
+	for (k = 0; k < NCAMP; k++)
+		a = CACHED(c, dev("m", k), S(12));
+	fw_rollout_cache_free(c);
+	fw_rollout_cache_free(NULL);
+	for (k = 0; k < NCAMP; k++)
+		CONSISTENT(ids[k]);
+}
+
+static void t_cancel(void)
+{
+	struct fw_rollout_result r;
+	struct fw_rollout_action a;
+	struct fw_rollout_row before;
+	struct fw_diag d = {{0}};
+	char id[32], more[300];
+	const char *x, *y, *z;
+	json_t *rec = NULL;
+	int64_t deadline;
+	uint64_t n;
+	int recs;
+
+	/* paused: the attempt is given back */
+	fresh();
+	fleet("p", 0, 4, 1, 0);
+	snprintf(more, sizeof(more),
+	         ",\"pause\":{%s},\"retry\":{\"max_attempts\":3,\"backoff_s\":0}", NO_RATE);
+	create(id, ONE_STAGE, more, RB_MANUAL, 1);
+	start(id, 0);
+	x = dev("p", 0);
+	y = dev("p", 1);
+	z = dev("p", 2);
+	DELIVER(id, x, S(1));
+	deadline = row(id, x).due_ms;
+	CHECK(deadline > T0 + S(1));
+	DELIVER(id, y, S(1)); /* y: a second attempt under way */
+	FAIL(id, y, S(1));
+	DELIVER(id, y, S(1));
+	CHECK_EQ(row(id, y).attempts, 2);
+	CHECK_EQ(total(id, "retries"), 1);
+	CHECK_EQ(fw_rollout_pause(s, id, "olga", "look", at(S(2)), NULL, &d), FW_OK);
+	a = ACTION(NULL, x, S(2));
+	CANCELS(a, id, 101, 1);
+	a = ACTION(NULL, y, S(2));
+	CANCELS(a, id, 102, 2);
+	recs = nrec("rollout.device", x, "paused");
+	r = STEP(id, x, FW_U_PAUSED, NULL, 0, S(3), FW_REPORT_APPLIED);
+	CHECK_EQ(r.from, FW_U_DELIVERED);
+	CHECK_EQ(r.to, FW_U_PAUSED);
+	CHECK_EQ(row(id, x).state, FW_U_PAUSED);
+	CHECK_EQ(row(id, x).attempts, 0);
+	CHECK_EQ(row(id, x).due_ms, 0);
+	CHECK_EQ(row(id, x).failures, 0);
+	CHECK_EQ(nrec_last("rollout.device", x, "paused", &rec), recs + 1);
+	CHECK(strcmp(js(json_object_get(rec, "cause")), "cancel") == 0);
+	CHECK(strcmp(js(json_object_get(rec, "from")), "delivered") == 0);
+	CHECK(r.idx != 0);
+	drop(&rec);
+	/* again: nothing */
+	n = log_size();
+	r = STEP(id, x, FW_U_PAUSED, NULL, 0, S(4), FW_REPORT_DUPLICATE);
+	CHECK_EQ(r.to, FW_U_PAUSED);
+	CHECK_EQ(log_size(), n);
+	CHECK_EQ(nrec("rollout.device", x, "paused"), recs + 1);
+	/* y gives back its retry: the retry is counted when it is delivered again */
+	r = STEP(id, y, FW_U_PAUSED, NULL, 0, S(4), FW_REPORT_APPLIED);
+	CHECK_EQ(row(id, y).attempts, 1);
+	CHECK_EQ(row(id, y).failures, 1);
+	CHECK_EQ(total(id, "retries"), 0);
+	CONSISTENT(id);
+	/* its old deadline passes: a paused device does not time out */
+	tick(id, deadline - T0 + S(10));
+	CHECK_EQ(row(id, x).state, FW_U_PAUSED);
+	CHECK_EQ(total(id, "timeouts"), 0);
+	a = ACTION(NULL, x, deadline - T0 + S(10));
+	NOTHING(a);
+	/* resumed: the same attempt, the same action id */
+	CHECK_EQ(fw_rollout_resume(s, id, "olga", "ok", at(deadline - T0 + S(20)), NULL, &d),
+	         FW_OK);
+	CHECK_EQ(row(id, x).state, FW_U_ELIGIBLE);
+	a = ACTION(NULL, x, deadline - T0 + S(21));
+	DEPLOYS(a, id, 101, 1);
+	CHECK(check_offer(x, deadline - T0 + S(21), id, rel_id, 0, 1));
+	a = ACTION(NULL, y, deadline - T0 + S(21));
+	DEPLOYS(a, id, 102, 2);
+	DELIVER(id, x, deadline - T0 + S(22));
+	CHECK_EQ(row(id, x).attempts, 1);
+	CHECK_EQ(total(id, "retries"), 0);
+	DELIVER(id, y, deadline - T0 + S(22));
+	CHECK_EQ(row(id, y).attempts, 2);
+	CHECK_EQ(total(id, "retries"), 1);
+	/* running: nothing was cancelled, the confirmation is late */
+	DELIVER(id, z, deadline - T0 + S(22));
+	before = row(id, z);
+	n = log_size();
+	r = STEP(id, z, FW_U_PAUSED, NULL, 0, deadline - T0 + S(23), FW_REPORT_LATE);
+	CHECK_EQ(r.from, FW_U_DELIVERED);
+	CHECK_EQ(r.to, FW_U_DELIVERED);
+	CHECK_EQ(log_size(), n);
+	CHECK_EQ(row(id, z).state, FW_U_DELIVERED);
+	CHECK_EQ(row(id, z).attempts, before.attempts);
+	CHECK_EQ(row(id, z).due_ms, before.due_ms);
+	CHECK_EQ(row(id, z).rec, before.rec);
+	CHECK(strcmp(cstate(id), "running") == 0);
+	CONSISTENT(id);
+
+	/* aborted: the attempt ends for good */
+	fresh();
+	fleet("p", 0, 3, 1, 0);
+	create(id, ONE_STAGE, more, RB_NONE, 1);
+	start(id, 0);
+	DELIVER(id, x, S(1));
+	CHECK_EQ(top(id, "failed_final"), 0);
+	CHECK_EQ(fw_rollout_abort(s, id, "olga", 0, "stop", at(S(2)), NULL, &d), FW_OK);
+	a = ACTION(NULL, x, S(2));
+	CANCELS(a, id, 101, 1);
+	r = STEP(id, x, FW_U_PAUSED, NULL, 0, S(3), FW_REPORT_APPLIED);
+	CHECK_EQ(r.from, FW_U_DELIVERED);
+	CHECK_EQ(r.to, FW_U_FAILED);
+	CHECK_EQ(row(id, x).state, FW_U_FAILED);
+	CHECK_EQ(row(id, x).due_ms, FINAL_DUE);
+	CHECK_EQ(row(id, x).attempts, 1);
+	CHECK_EQ(top(id, "failed_final"), 1);
+	CHECK_EQ(nrec_last("rollout.device", x, "failed", &rec), 1);
+	CHECK(strcmp(js(json_object_get(rec, "cause")), "cancel") == 0);
+	drop(&rec);
+	n = log_size();
+	STEP(id, x, FW_U_PAUSED, NULL, 0, S(4), FW_REPORT_LATE);
+	CHECK_EQ(log_size(), n);
+	CHECK_EQ(top(id, "failed_final"), 1);
+	a = ACTION(NULL, x, S(5));
+	NOTHING(a);
+	CONSISTENT(id);
+
+	/* rolled back: the device is on its way to the rollback release */
+	fresh();
+	fleet("p", 0, 3, 1, 0);
+	create(id, ONE_STAGE, more, RB_MANUAL, 1);
+	start(id, 0);
+	DELIVER(id, x, S(1));
+	CHECK_EQ(fw_rollout_abort(s, id, "olga", 1, "bad", at(S(2)), NULL, &d), FW_OK);
+	before = row(id, x);
+	n = log_size();
+	r = STEP(id, x, FW_U_PAUSED, NULL, 0, S(3), FW_REPORT_LATE);
+	CHECK_EQ(r.to, FW_U_DELIVERED);
+	CHECK_EQ(log_size(), n);
+	CHECK_EQ(row(id, x).state, FW_U_DELIVERED);
+	CHECK_EQ(row(id, x).due_ms, before.due_ms);
+	CHECK_EQ(top(id, "failed_final"), 0);
+	a = ACTION(NULL, x, S(4));
+	CHECK(is_action(&a, FW_ACTION_DEPLOY, id, 199, rb_id, "2.3.9", 1, 0));
+	CONSISTENT(id);
+}
+
 static void t_cleanup(void)
 {
 	close_store();
@@ -2039,6 +2525,9 @@ static const struct harness_test tests[] = {
     {"advance_complete", t_advance_complete},
     {"last_stage", t_last_stage},
     {"headroom_100", t_headroom_100},
+    {"action", t_action},
+    {"action_cache", t_action_cache},
+    {"cancel", t_cancel},
     {"cleanup", t_cleanup},
 };
 HARNESS_MAIN(tests)
