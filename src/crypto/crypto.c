@@ -351,11 +351,23 @@ out:
 	return rc;
 }
 
+/* One fetched SHA-256 and one context per thread: EVP_Digest fetches the
+ * implementation (locks, lookups) on every call, a cost the device API
+ * pays per request (its token). Freed by fw_crypto_thread_stop. */
+static _Thread_local EVP_MD *sha_md;
+static _Thread_local EVP_MD_CTX *sha_ctx;
+
 void fw_sha256(const uint8_t *p, size_t n, uint8_t out[32])
 {
 	unsigned int len = 32;
 
-	EVP_Digest(p, n, out, &len, EVP_sha256(), NULL);
+	if (sha_md == NULL)
+		sha_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (sha_ctx == NULL)
+		sha_ctx = EVP_MD_CTX_new();
+	if (sha_md == NULL || sha_ctx == NULL || EVP_DigestInit_ex2(sha_ctx, sha_md, NULL) != 1 ||
+	    EVP_DigestUpdate(sha_ctx, p, n) != 1 || EVP_DigestFinal_ex(sha_ctx, out, &len) != 1)
+		memset(out, 0, 32); /* no digest: equals no stored hash of anything */
 }
 
 int fw_random(uint8_t *out, size_t n, struct fw_diag *d)
@@ -372,6 +384,10 @@ int fw_ct_equal(const void *a, const void *b, size_t n)
 
 void fw_crypto_thread_stop(void)
 {
+	EVP_MD_CTX_free(sha_ctx);
+	EVP_MD_free(sha_md);
+	sha_ctx = NULL;
+	sha_md = NULL;
 	OPENSSL_thread_stop();
 }
 

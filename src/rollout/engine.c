@@ -2104,6 +2104,7 @@ struct cache_slot {
 	size_t nkeys;
 	char signer[2][65]; /* the signing keys of the release and the rollback release */
 	char *ktext[2];     /* their documents as read before the load; NULL: none */
+	uint64_t ver;       /* fw_store_version when last read or checked; 0: unknown */
 };
 struct fw_rollout_cache {
 	struct cache_slot v[CACHE_SLOTS];
@@ -2213,13 +2214,29 @@ static int cached_campaign(struct fw_rollout_cache *c, struct fw_store *s, const
 	struct cache_slot *slot = NULL;
 	char *text = NULL;
 	size_t len, i;
+	uint64_t ver = 0;
 	int rc;
 
+	c->clock++;
+	/* nothing committed since the slot was read or checked: it is what is
+	 * stored, without reading the documents again */
+	if (fw_store_version(s, &ver, NULL) != FW_OK)
+		ver = 0;
+	for (i = 0; ver != 0 && i < CACHE_SLOTS; i++) {
+		struct cache_slot *v = &c->v[i];
+
+		if (v->e && v->ver == ver && strcmp(v->e->id, id) == 0) {
+			v->used = c->clock;
+			v->e->s = s;
+			v->e->cx = cx;
+			*out = v->e;
+			return FW_OK;
+		}
+	}
 	rc = fw_store_object_get(s, KIND_CAMPAIGN, id, &text, d);
 	if (rc != FW_OK)
 		return rc;
 	len = strlen(text);
-	c->clock++;
 	for (i = 0; i < CACHE_SLOTS; i++) {
 		struct cache_slot *v = &c->v[i];
 
@@ -2235,6 +2252,7 @@ static int cached_campaign(struct fw_rollout_cache *c, struct fw_store *s, const
 			}
 			if (same) {
 				free(text);
+				v->ver = ver;
 				v->used = c->clock;
 				v->e->s = s;
 				v->e->cx = cx;
@@ -2279,6 +2297,7 @@ static int cached_campaign(struct fw_rollout_cache *c, struct fw_store *s, const
 	}
 	slot->text = text;
 	slot->len = len;
+	slot->ver = ver;
 	slot->used = c->clock;
 	*out = slot->e;
 	return FW_OK;

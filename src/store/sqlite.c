@@ -18,7 +18,7 @@ struct sq {
 	sqlite3_stmt *dev_insert, *dev_update, *dev_get, *cert_get, *cert_put, *decision_put,
 	    *crl_has, *ro_insert, *ro_update, *ro_get, *ro_get_dev,
 	    *tg_get, *tg_put, *obj_get, *ro_dev_scan,
-	    *rd_begin, *rd_end;
+	    *rd_begin, *rd_end, *dv;
 	/* the tree state after the last append of the open transaction,
 	 * written once at commit, in the same transaction */
 	uint8_t pending[8 + 64 * 32];
@@ -191,6 +191,7 @@ static void sq_close(struct fw_store *s)
 	sqlite3_finalize(q->ro_dev_scan);
 	sqlite3_finalize(q->rd_begin);
 	sqlite3_finalize(q->rd_end);
+	sqlite3_finalize(q->dv);
 	sqlite3_close(q->db);
 	free(q);
 	s->impl = NULL;
@@ -1397,6 +1398,24 @@ static int sq_read(struct fw_store *s, int begin)
 	return rc;
 }
 
+static int sq_data_version(struct fw_store *s, uint64_t *v)
+{
+	sqlite3_stmt **st = &SQ(s)->dv;
+	int rc = stmt(s, st, "PRAGMA data_version", "reading the data version");
+
+	if (rc != FW_OK)
+		return rc;
+	rc = sqlite3_step(*st);
+	if (rc == SQLITE_ROW) {
+		*v = (uint64_t)sqlite3_column_int64(*st, 0);
+		rc = FW_OK;
+	} else {
+		rc = fail(s, FW_E_STORE, "reading the data version");
+	}
+	sqlite3_reset(*st);
+	return rc;
+}
+
 static int sq_cache(struct fw_store *s, unsigned mib)
 {
 	char sql[64];
@@ -1521,6 +1540,7 @@ const struct fw_store_ops fw_store_sqlite_ops = {
 	sq_rollout_scan_devices,
 	sq_read,
 	sq_cache,
+	sq_data_version,
 	sq_target_put,
 	sq_target_get,
 };

@@ -100,6 +100,17 @@ int fw_store_read_begin(struct fw_store *s, struct fw_diag *d)
 	return pass(s, rc, d);
 }
 
+int fw_store_version(struct fw_store *s, uint64_t *v, struct fw_diag *d)
+{
+	uint64_t dv = 0;
+	int rc = s->ops->data_version(s, &dv);
+
+	if (rc != FW_OK)
+		return pass(s, rc, d);
+	*v = dv << 32 | (s->commits & 0xffffffffu);
+	return FW_OK;
+}
+
 int fw_store_set_cache(struct fw_store *s, unsigned mib, struct fw_diag *d)
 {
 	if (mib == 0 || mib > 4096)
@@ -127,6 +138,7 @@ int fw_store_commit(struct fw_store *s, struct fw_diag *d)
 		return pass(s, rc, d);
 	}
 	s->in_tx = 0;
+	s->commits++;
 	return FW_OK;
 }
 

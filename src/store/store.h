@@ -204,6 +204,8 @@ struct fw_store_ops {
 	int (*read)(struct fw_store *s, int begin);
 	/* this connection's page cache, MiB */
 	int (*cache)(struct fw_store *s, unsigned mib);
+	/* a number that changes when another connection commits */
+	int (*data_version)(struct fw_store *s, uint64_t *v);
 	/* device API targets */
 	int (*target_put)(struct fw_store *s, const struct fw_target_row *t);
 	int (*target_get)(struct fw_store *s, const char *device, struct fw_target_row *t,
@@ -218,6 +220,7 @@ struct fw_store {
 	struct fw_diag err;   /* what the last failing op said */
 	int in_tx;
 	int in_read;          /* inside fw_store_read_begin/end */
+	uint64_t commits;     /* transactions this connection committed */
 	/* the last successful blob put created its file (else it existed) */
 	int blob_created;
 	/* evidence cache, valid inside one transaction (log.c) */
@@ -336,6 +339,12 @@ FW_NODISCARD int fw_store_rollout_scan_devices(struct fw_store *s, const char *c
  * write transaction, and no writes inside it (FW_E_ARG). end is always
  * safe to call after a successful begin. */
 FW_NODISCARD int fw_store_read_begin(struct fw_store *s, struct fw_diag *d);
+/* A number that changes whenever the store's data may have changed since
+ * it was last read here: a commit by this connection or by any other
+ * (SQLite's data_version). Equal numbers: nothing was committed in
+ * between, so what was read then is still what is stored (caches check
+ * it instead of reading again). */
+FW_NODISCARD int fw_store_version(struct fw_store *s, uint64_t *v, struct fw_diag *d);
 /* This connection's page cache, in MiB (1..4096): for a long-lived
  * connection that serves many reads (a worker of the device API, whose
  * polls touch the fleet's rows over and over). */

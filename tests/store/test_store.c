@@ -430,6 +430,66 @@ static void t_rollout_joined(void)
 	fw_store_close(s);
 }
 
+/* fw_store_version changes with any commit (this connection's or
+ * another's) and with nothing else; read snapshots see one state */
+static void t_version_and_snapshots(void)
+{
+	struct fw_store *s = open_new(), *o = NULL;
+	struct fw_diag d = {{0}};
+	uint64_t v0 = 0, v1 = 0, v2 = 0, v3 = 0;
+	char *doc = NULL;
+
+	if (!s)
+		return;
+	CHECK_EQ(fw_store_open(s->path, 0, &o, &d), FW_OK);
+	if (!o) {
+		fw_store_close(s);
+		return;
+	}
+	CHECK_EQ(fw_store_version(s, &v0, &d), FW_OK);
+	CHECK_EQ(fw_store_version(s, &v1, &d), FW_OK);
+	CHECK_EQ(v1, v0); /* nothing happened */
+	CHECK_EQ(fw_store_object_get(s, "key", "x", &doc, &d), FW_E_NOT_FOUND);
+	CHECK_EQ(fw_store_version(s, &v1, &d), FW_OK);
+	CHECK_EQ(v1, v0); /* reading changes nothing */
+	/* another connection commits */
+	CHECK_EQ(fw_store_begin(o, &d), FW_OK);
+	CHECK_EQ(fw_store_object_put(o, "key", "x", "{\"n\":1}", 0, &d), FW_OK);
+	CHECK_EQ(fw_store_commit(o, &d), FW_OK);
+	CHECK_EQ(fw_store_version(s, &v2, &d), FW_OK);
+	CHECK(v2 != v1);
+	/* this connection commits */
+	CHECK_EQ(fw_store_begin(s, &d), FW_OK);
+	CHECK_EQ(fw_store_object_put(s, "key", "y", "{}", 0, &d), FW_OK);
+	CHECK_EQ(fw_store_commit(s, &d), FW_OK);
+	CHECK_EQ(fw_store_version(s, &v3, &d), FW_OK);
+	CHECK(v3 != v2);
+	/* a snapshot: another connection's commit is not seen until it ends */
+	CHECK_EQ(fw_store_read_begin(s, &d), FW_OK);
+	CHECK_EQ(fw_store_read_begin(s, &d), FW_E_ARG);
+	CHECK_EQ(fw_store_begin(s, &d), FW_E_ARG);
+	CHECK_EQ(fw_store_object_get(s, "key", "x", &doc, &d), FW_OK);
+	CHECK(doc && strcmp(doc, "{\"n\":1}") == 0);
+	free(doc);
+	doc = NULL;
+	CHECK_EQ(fw_store_begin(o, &d), FW_OK);
+	CHECK_EQ(fw_store_object_put(o, "key", "x", "{\"n\":2}", 1, &d), FW_OK);
+	CHECK_EQ(fw_store_commit(o, &d), FW_OK);
+	CHECK_EQ(fw_store_object_get(s, "key", "x", &doc, &d), FW_OK);
+	CHECK(doc && strcmp(doc, "{\"n\":1}") == 0);
+	free(doc);
+	doc = NULL;
+	fw_store_read_end(s);
+	fw_store_read_end(s); /* harmless twice */
+	CHECK_EQ(fw_store_object_get(s, "key", "x", &doc, &d), FW_OK);
+	CHECK(doc && strcmp(doc, "{\"n\":2}") == 0);
+	free(doc);
+	CHECK_EQ(fw_store_set_cache(s, 0, &d), FW_E_ARG);
+	CHECK_EQ(fw_store_set_cache(s, 64, &d), FW_OK);
+	fw_store_close(o);
+	fw_store_close(s);
+}
+
 static void t_sqlite_not_a_database(void)
 {
 	struct fw_store *s = NULL;
@@ -453,5 +513,6 @@ static const struct harness_test tests[] = {
     {"rollout_joined", t_rollout_joined},
     {"sqlite_guard_rails", t_sqlite_guard_rails},
     {"sqlite_not_a_database", t_sqlite_not_a_database},
+    {"version_and_snapshots", t_version_and_snapshots},
 };
 HARNESS_MAIN(tests)
