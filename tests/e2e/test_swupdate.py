@@ -11,7 +11,7 @@ campaign served by the real `fwtrust serve`:
      integrity failure (device quarantined, campaign paused);
   3. a device with its update under way when an operator pauses the
      campaign receives cancelAction and confirms it: the device waits,
-     paused; after the resume it is offered the release again.
+     paused; after the resume it installs, and the campaign completes.
 Usage: tests/e2e/test_swupdate.py BUILD_DIR"""
 import os
 import shutil
@@ -155,10 +155,25 @@ try:
     wait_for(lambda: st.device_state(CID, Y) == "paused", 60, "Y paused after the cancel")
     text = sw.text()
     t.check("cancel" in text.lower(), "no cancel in swupdate's log")
+    sw.stop()
     st.run("campaign", "resume", CID, "--as", "op", "--reason", "go on")
     s, j, _, _ = srv.request("GET", ddi(Y), token=tok[Y])
     t.check("deploymentBase" in j.get("_links", {}), "Y offered again after the resume: %r" % j)
+    t.end()
+
+    t.begin("SWUpdate completes the campaign: Y installs after the resume, confirms, the campaign completes")
+    sw = SWUpdate(Y)
+    wait_for(lambda: "Update successful" in sw.text() or "SWUpdate was successful" in sw.text(), 90,
+             "Y to install (dry run)")
     sw.stop()
+    sw2 = SWUpdate(Y, confirm=2)
+    wait_for(lambda: st.device_state(CID, Y) == "installed", 60, "Y installed")
+    sw2.stop()
+    st.run("campaign", "tick", CID)
+    s = st.status(CID)
+    t.eq(s["state"], "completed", "campaign state (next: %s)" % s.get("next"))
+    t.eq(s["stages"][0]["counts"].get("installed"), 2, "installed by SWUpdate")
+    t.eq(s["stages"][0]["counts"].get("failed"), 1, "the altered .swu's device, failed for good")
     t.end()
 
     t.begin("the evidence of the whole run verifies")
