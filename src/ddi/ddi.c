@@ -121,7 +121,6 @@ static int name_ok(const char *s, size_t max)
 static void thread_end(void *t)
 {
 	(void)t;
-	fw_store_thread_end();
 	fw_crypto_thread_stop();
 }
 
@@ -345,15 +344,35 @@ static void make_base(struct call *c)
 		         host && host_ok(host) ? host : "localhost", c->g->tenant, c->device);
 }
 
+/* 500: the store failed, or a stored release is not what it should be */
+static void store_failed(struct call *c)
+{
+	COUNT(c->g, errors);
+	fail(c->rs, 500, "store", "%s", c->d.msg);
+}
+
+static void release_failed(struct call *c)
+{
+	COUNT(c->g, errors);
+	fail(c->rs, 500, "release", "%s", c->d.msg);
+}
+
 /* ---- authentication ---- */
 
-static struct rl_slot *rl_slot(struct fw_ddi *g, const char *peer)
+/* FNV-1a of a string: the slot of an address or a device in the fixed
+ * tables below */
+static uint32_t slot_hash(const char *s)
 {
 	uint32_t h = 2166136261u;
 
-	for (const char *p = peer; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	return &g->rl[h % RL_SLOTS];
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+static struct rl_slot *rl_slot(struct fw_ddi *g, const char *peer)
+{
+	return &g->rl[slot_hash(peer) % RL_SLOTS];
 }
 
 /* 1 when the address has used up its failed authentications */
@@ -422,8 +441,7 @@ static int authenticate(struct call *c)
 		return -1;
 	}
 	if (rc != FW_OK) {
-		COUNT(c->g, errors);
-		fail(c->rs, 500, "store", "%s", c->d.msg);
+		store_failed(c);
 		return -1;
 	}
 	if (!(gateway ? c->g->has_gateway && fw_ct_equal(hash, c->g->gateway_sha256, 32)
@@ -572,8 +590,7 @@ static int action_of(struct call *c, struct fw_rollout_action *a)
 	                           c->has_c ? &c->cert : NULL, c->now_ms, a, &c->d);
 
 	if (rc != FW_OK) {
-		COUNT(c->g, errors);
-		fail(c->rs, 500, "store", "%s", c->d.msg);
+		store_failed(c);
 		return -1;
 	}
 	return 0;
@@ -629,8 +646,7 @@ static void root(struct call *c)
 		const struct artifact *v[2];
 
 		if (release_files(c, a.release, &r) != FW_OK) {
-			COUNT(c->g, errors);
-			fail(c->rs, 500, "release", "%s", c->d.msg);
+			release_failed(c);
 			return;
 		}
 		if (agent_artifacts(c, r, v) == 0) {
@@ -712,8 +728,7 @@ static void deployment(struct call *c, int installed)
 		return;
 	}
 	if (release_files(c, a.release, &r) != FW_OK) {
-		COUNT(c->g, errors);
-		fail(c->rs, 500, "release", "%s", c->d.msg);
+		release_failed(c);
 		return;
 	}
 	n = agent_artifacts(c, r, v);
@@ -951,11 +966,7 @@ int fw_ddi_integrity_failure(const char *details)
 
 static struct hint *hint_slot(struct fw_ddi *g, const char *device)
 {
-	uint32_t h = 2166136261u;
-
-	for (const char *p = device; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	return &g->hints[h % HINT_SLOTS];
+	return &g->hints[slot_hash(device) % HINT_SLOTS];
 }
 
 static void hint_put(struct call *c, uint64_t action, const char *details)
@@ -1023,8 +1034,7 @@ static void report(struct call *c, const char *campaign, struct fw_rollout_repor
 		fail(c->rs, 404, "no_action", "%s", c->d.msg);
 		return;
 	}
-	COUNT(c->g, errors);
-	fail(c->rs, 500, "store", "%s", c->d.msg);
+	store_failed(c);
 }
 
 /* The campaign, attempt and release of an action id of this device. */
@@ -1238,8 +1248,7 @@ static void config_data(struct call *c)
 		return;
 	}
 	if (rc != FW_OK) {
-		COUNT(c->g, errors);
-		fail(c->rs, 500, "store", "%s", c->d.msg);
+		store_failed(c);
 		return;
 	}
 	COUNT(c->g, config);
@@ -1275,8 +1284,7 @@ static void artifacts(struct call *c)
 		return;
 	}
 	if (release_files(c, release, &r) != FW_OK) {
-		COUNT(c->g, errors);
-		fail(c->rs, 500, "release", "%s", c->d.msg);
+		release_failed(c);
 		return;
 	}
 	n = agent_artifacts(c, r, v);

@@ -1199,7 +1199,10 @@ static int sq_rollout_get(struct fw_store *s, const char *campaign, const char *
 	return rc;
 }
 
-static int rollout_rows(struct fw_store *s, sqlite3_stmt *st, fw_rollout_fn fn, void *arg)
+/* Hand each row of st to fn; then st is finalized (a one-off statement)
+ * or, keep != 0, reset for its next use (a statement kept prepared). */
+static int rollout_rows(struct fw_store *s, sqlite3_stmt *st, fw_rollout_fn fn, void *arg,
+                        int keep)
 {
 	struct fw_rollout_row r;
 	int rc, stop = 0;
@@ -1212,7 +1215,10 @@ static int rollout_rows(struct fw_store *s, sqlite3_stmt *st, fw_rollout_fn fn, 
 	}
 	if (!stop && rc != SQLITE_DONE)
 		stop = fail(s, FW_E_STORE, "reading rollout rows");
-	sqlite3_finalize(st);
+	if (keep)
+		sqlite3_reset(st);
+	else
+		sqlite3_finalize(st);
 	return stop;
 }
 
@@ -1235,7 +1241,7 @@ static int sq_rollout_scan(struct fw_store *s, const char *campaign, int state, 
 	sqlite3_bind_int(st, 2, state);
 	sqlite3_bind_int64(st, 3, stage);
 	sqlite3_bind_int64(st, 4, due_max);
-	return rollout_rows(s, st, fn, arg);
+	return rollout_rows(s, st, fn, arg, 0);
 }
 
 /* rollout rows with their devices: the device and certificate columns
@@ -1329,26 +1335,13 @@ static int sq_rollout_scan_devices(struct fw_store *s, const char *campaign, int
 static int sq_rollout_device_scan(struct fw_store *s, const char *device, fw_rollout_fn fn,
                                   void *arg)
 {
-	sqlite3_stmt *st;
-	struct fw_rollout_row r;
-	int rc, stop = 0;
+	sqlite3_stmt **st = &SQ(s)->ro_dev_scan;
 
-	if (stmt(s, &SQ(s)->ro_dev_scan,
-	                       "SELECT " ROLLOUT_COLS " FROM rollout WHERE device = ? ORDER BY campaign",
-	                       "reading rollout rows") != FW_OK)
+	if (stmt(s, st, "SELECT " ROLLOUT_COLS " FROM rollout WHERE device = ? ORDER BY campaign",
+	         "reading rollout rows") != FW_OK)
 		return FW_E_STORE;
-	st = SQ(s)->ro_dev_scan;
-	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		read_rollout(st, &r);
-		stop = fn(arg, &r);
-		if (stop)
-			break;
-	}
-	if (!stop && rc != SQLITE_DONE)
-		stop = fail(s, FW_E_STORE, "reading rollout rows");
-	sqlite3_reset(st);
-	return stop;
+	sqlite3_bind_text(*st, 1, device, -1, SQLITE_STATIC);
+	return rollout_rows(s, *st, fn, arg, 1);
 }
 
 /* A throwaway store (the simulator's): durability traded for speed,

@@ -11,6 +11,8 @@
 
 #include <openssl/evp.h>
 
+#include "crypto/crypto.h"
+
 const char *fw_store_default_path(const char *flag)
 {
 	const char *env = getenv("FWTRUST_DB");
@@ -326,26 +328,12 @@ int fw_store_set_scratch(struct fw_store *s, struct fw_diag *d)
 	return pass(s, s->ops->set_scratch(s), d);
 }
 
-/* fw_device_row_hash's: one context per thread, freed by
- * fw_store_thread_end (threads that end before the process does) */
-static _Thread_local EVP_MD_CTX *row_ctx;
-static _Thread_local EVP_MD *row_md;
-
-void fw_store_thread_end(void)
-{
-	EVP_MD_CTX_free(row_ctx);
-	EVP_MD_free(row_md);
-	row_ctx = NULL;
-	row_md = NULL;
-}
-
 void fw_device_row_hash(const struct fw_device_row *r, uint8_t out[32])
 {
 	const char *f[8] = {r->id,        r->product,  r->family,        r->hw_revision,
 	                    r->fw_version, r->cohorts, r->support_until, r->lifecycle};
 	char buf[18 + 9 * FW_FIELD_MAX + 80], hex[65] = "";
 	size_t i, n = 0;
-	unsigned int len = 32;
 
 	if (r->has_cert)
 		fw_hex_encode(r->cert, 32, hex);
@@ -362,15 +350,7 @@ void fw_device_row_hash(const struct fw_device_row *r, uint8_t out[32])
 	n += strlen(hex);
 	memcpy(buf + n, r->ident_ok ? "\n1\n" : "\n0\n", 3);
 	n += 3;
-	/* a million rows are hashed per import: one context per thread, one
-	 * fetch of the algorithm (EVP_Digest takes locks and allocates per call) */
-	if (row_md == NULL)
-		row_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	if (row_ctx == NULL)
-		row_ctx = EVP_MD_CTX_new();
-	if (row_md == NULL || row_ctx == NULL || EVP_DigestInit_ex2(row_ctx, row_md, NULL) != 1 ||
-	    EVP_DigestUpdate(row_ctx, buf, n) != 1 || EVP_DigestFinal_ex(row_ctx, out, &len) != 1)
-		memset(out, 0, 32); /* no digest: matches nothing a record holds */
+	fw_sha256((const uint8_t *)buf, n, out);
 }
 
 int fw_store_blob_created(const struct fw_store *s)

@@ -63,9 +63,6 @@ struct fw_device_row {
  * support_until, lifecycle, the certificate's SHA-256 in hex ("" without),
  * and ident_ok ("0"/"1"), each followed by "\n". Records commit to it. */
 void fw_device_row_hash(const struct fw_device_row *r, uint8_t out[32]);
-/* Free what the store keeps per thread (fw_device_row_hash's digest
- * context): for a worker thread that ends before the process. */
-void fw_store_thread_end(void);
 /* A certificate's facts, judged once when it is stored (chain) and kept
  * current by CRL imports and revocations; time is judged at decision time
  * against the window. */
