@@ -370,6 +370,32 @@ void fw_sha256(const uint8_t *p, size_t n, uint8_t out[32])
 		memset(out, 0, 32); /* no digest: equals no stored hash of anything */
 }
 
+int fw_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *msg, size_t n,
+                   uint8_t out[32], struct fw_diag *d)
+{
+	OSSL_PARAM params[2];
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+	uint8_t tag[32];
+	size_t len = 0;
+	int rc = FW_E_CRYPTO;
+
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (ctx != NULL && key_len > 0 && EVP_MAC_init(ctx, key, key_len, params) == 1 &&
+	    EVP_MAC_update(ctx, msg, n) == 1 && EVP_MAC_final(ctx, tag, &len, sizeof(tag)) == 1 &&
+	    len == sizeof(tag)) {
+		memcpy(out, tag, sizeof(tag));
+		rc = FW_OK;
+	}
+	OPENSSL_cleanse(tag, sizeof(tag));
+	EVP_MAC_CTX_free(ctx); /* wipes the key copy it holds */
+	EVP_MAC_free(mac);
+	if (rc != FW_OK)
+		return fw_diag_set(d, rc, "HMAC-SHA256 failed");
+	return FW_OK;
+}
+
 int fw_random(uint8_t *out, size_t n, struct fw_diag *d)
 {
 	if (n > INT32_MAX || RAND_bytes(out, (int)n) != 1)

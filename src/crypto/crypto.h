@@ -70,6 +70,11 @@ void fw_sha256(const uint8_t *p, size_t n, uint8_t out[32]);
  * advertises all three for an artifact), and its size. */
 FW_NODISCARD int fw_file_digests(const char *path, uint8_t sha256[32], uint8_t sha1[20],
                                  uint8_t md5[16], uint64_t *size, struct fw_diag *d);
+/* HMAC-SHA256 (RFC 2104) of msg (n bytes) under key (key_len > 0 bytes),
+ * with OpenSSL's EVP_MAC. out is written only on FW_OK; FW_E_CRYPTO when
+ * OpenSSL fails. Nothing is kept: the caller wipes its key. */
+FW_NODISCARD int fw_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *msg, size_t n,
+                                uint8_t out[32], struct fw_diag *d);
 /* n bytes from the operating system's CSPRNG (OpenSSL RAND_bytes):
  * FW_OK or FW_E_CRYPTO. */
 FW_NODISCARD int fw_random(uint8_t *out, size_t n, struct fw_diag *d);

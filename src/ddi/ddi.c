@@ -51,22 +51,6 @@ struct release_files {
 	int has_swu;
 };
 
-/* ---- integrity refusals seen in progress feedback ----
- * SWUpdate forwards its log lines (e.g. "ERROR : HASH mismatch") as
- * proceeding feedback and closes the action with a generic failure ("No
- * suitable .swu image found"). The last integrity-failure line of each
- * device's open action is kept here, in memory, so that the closing
- * failure is recorded as the integrity failure it is. Bounded: one slot
- * per device hash; a collision only loses a hint. */
-#define HINT_SLOTS 4096
-#define HINT_TTL_MS (30 * 60 * 1000)
-struct hint {
-	char device[FW_FIELD_MAX];
-	uint64_t action;
-	int64_t at;
-	char text[200];
-};
-
 /* ---- per-thread state ---- */
 
 struct tctx {
@@ -87,7 +71,6 @@ struct fw_ddi {
 	pthread_mutex_t lock; /* threads, rl, rel */
 	struct tctx *threads;
 	struct rl_slot rl[RL_SLOTS];
-	struct hint hints[HINT_SLOTS];
 	struct release_files **rel; /* never freed while serving: readers keep pointers */
 	size_t nrel, caprel;
 	/* counters (atomic) */
@@ -864,12 +847,50 @@ static int find_value(const char *t, size_t n, const char *key, char *out, size_
 	return 0;
 }
 
+/* Where the first refusal of an image's signature or digest is in the n
+ * bytes at t, or NULL. fwtrust-agent says "integrity: <check>"; the others
+ * are what SWUpdate 2022.12 reports for a refused signature or digest. Not
+ * a bare "signature": SWUpdate's forwarded log also says "Verified
+ * signature" when all is well. */
+static const char *integrity_mark(const char *t, size_t n)
+{
+	static const char *const marks[] = {
+	    "integrity:", "HASH mismatch", "Checksum does not match",
+	    "Image invalid or corrupted", "Authentication of all signatures failed",
+	    "Signature verification failed", NULL};
+	const char *first = NULL, *at;
+
+	for (size_t i = 0; t && marks[i]; i++)
+		if ((at = find_mem(t, n, marks[i])) != NULL && (first == NULL || at < first))
+			first = at;
+	return first;
+}
+
+/* Details are cut at FW_DDI_MAX_DETAILS bytes, and SWUpdate forwards its
+ * log in batches of up to 48 lines with its refusal ("HASH mismatch") near
+ * the end, where the cut may fall before it. So a refusal is judged on the
+ * whole text (f->integrity), and when the cut left it out the details
+ * start again from it: the record says why. all: the n bytes of the
+ * lenient body's list, as they came. */
+static void details_refusal_first(struct fw_ddi_feedback *f, const char *all, size_t n)
+{
+	const char *at = integrity_mark(all, n);
+
+	f->integrity = at != NULL;
+	if (at == NULL || fw_ddi_integrity_failure(f->details))
+		return;
+	f->details[0] = 0;
+	details_add(f->details, sizeof(f->details), at, n - (size_t)(at - all));
+	details_add(f->details, sizeof(f->details), all, (size_t)(at - all));
+}
+
 int fw_ddi_feedback_parse(const uint8_t *body, size_t len, struct fw_ddi_feedback *f,
                           struct fw_diag *d)
 {
 	json_error_t je;
 	json_t *j, *st, *res, *det;
 	const char *ex, *fin;
+	size_t refusal = SIZE_MAX;
 
 	memset(f, 0, sizeof(*f));
 	if (body == NULL || len == 0)
@@ -897,10 +918,11 @@ int fw_ddi_feedback_parse(const uint8_t *body, size_t len, struct fw_ddi_feedbac
 				for (const char *x = lb; x && x < t + len; x++)
 					if (*x == ']')
 						rb = x;
-				if (lb && rb && rb > lb + 1)
+				if (lb && rb && rb > lb + 1) {
 					details_add(f->details, sizeof(f->details), lb + 1,
 					            (size_t)(rb - lb - 1));
-				else
+					details_refusal_first(f, lb + 1, (size_t)(rb - lb - 1));
+				} else
 					snprintf(f->details, sizeof(f->details), "(details not readable)");
 				return FW_OK;
 			}
@@ -939,9 +961,24 @@ int fw_ddi_feedback_parse(const uint8_t *body, size_t len, struct fw_ddi_feedbac
 			json_decref(j);
 			return fw_diag_set(d, FW_E_FORMAT, "status.details[%zu]: a string is expected", i);
 		}
+		if (refusal == SIZE_MAX && integrity_mark(json_string_value(x), json_string_length(x)))
+			refusal = i;
 		if (json_string_length(x) > 0)
 			details_add(f->details, sizeof(f->details), json_string_value(x),
 			            json_string_length(x));
+	}
+	/* as details_refusal_first: the line with the refusal first when the
+	 * cut left it out, then the others in order */
+	f->integrity = refusal != SIZE_MAX;
+	if (f->integrity && !fw_ddi_integrity_failure(f->details)) {
+		f->details[0] = 0;
+		for (size_t k = 0; k <= json_array_size(det); k++) {
+			json_t *x = json_array_get(det, k == 0 ? refusal : k - 1);
+
+			if ((k == 0 || k - 1 != refusal) && json_string_length(x) > 0)
+				details_add(f->details, sizeof(f->details), json_string_value(x),
+				            json_string_length(x));
+		}
 	}
 	json_decref(j);
 	return FW_OK;
@@ -949,56 +986,7 @@ int fw_ddi_feedback_parse(const uint8_t *body, size_t len, struct fw_ddi_feedbac
 
 int fw_ddi_integrity_failure(const char *details)
 {
-	/* fwtrust-agent says "integrity: <check>"; the others are what
-	 * SWUpdate 2022.12 reports for a refused signature or digest. Not a
-	 * bare "signature": SWUpdate's forwarded log also says "Verified
-	 * signature" when all is well. */
-	static const char *const marks[] = {
-	    "integrity:", "HASH mismatch", "Checksum does not match",
-	    "Image invalid or corrupted", "Authentication of all signatures failed",
-	    "Signature verification failed", NULL};
-
-	for (size_t i = 0; details && marks[i]; i++)
-		if (strstr(details, marks[i]) != NULL)
-			return 1;
-	return 0;
-}
-
-static struct hint *hint_slot(struct fw_ddi *g, const char *device)
-{
-	return &g->hints[slot_hash(device) % HINT_SLOTS];
-}
-
-static void hint_put(struct call *c, uint64_t action, const char *details)
-{
-	struct hint *h;
-
-	pthread_mutex_lock(&c->g->lock);
-	h = hint_slot(c->g, c->device);
-	snprintf(h->device, sizeof(h->device), "%s", c->device);
-	h->action = action;
-	h->at = c->now_ms;
-	snprintf(h->text, sizeof(h->text), "%.199s", details);
-	pthread_mutex_unlock(&c->g->lock);
-}
-
-/* The hint for this device's action, taken (copied into out, cleared). */
-static int hint_take(struct call *c, uint64_t action, char *out, size_t cap)
-{
-	struct hint *h;
-	int got = 0;
-
-	pthread_mutex_lock(&c->g->lock);
-	h = hint_slot(c->g, c->device);
-	if (strcmp(h->device, c->device) == 0 && h->action == action &&
-	    c->now_ms - h->at < HINT_TTL_MS) {
-		snprintf(out, cap, "%s", h->text);
-		got = 1;
-	}
-	if (strcmp(h->device, c->device) == 0)
-		h->device[0] = 0;
-	pthread_mutex_unlock(&c->g->lock);
-	return got;
+	return details != NULL && integrity_mark(details, strlen(details)) != NULL;
 }
 
 /* Apply one report to the engine and answer: 200 when it applied or
@@ -1039,7 +1027,7 @@ static void report(struct call *c, const char *campaign, struct fw_rollout_repor
 
 /* The campaign, attempt and release of an action id of this device. */
 static int action_target(struct call *c, const char *s, const char *suffix, char *campaign,
-                         size_t cap, int *rollback, uint64_t *id_out)
+                         size_t cap, int *rollback)
 {
 	uint64_t id;
 	uint32_t attempt;
@@ -1051,8 +1039,6 @@ static int action_target(struct call *c, const char *s, const char *suffix, char
 		     c->device);
 		return -1;
 	}
-	if (id_out)
-		*id_out = id;
 	return 0;
 }
 
@@ -1069,12 +1055,10 @@ static void deploy_feedback(struct call *c)
 {
 	struct fw_ddi_feedback f;
 	struct fw_rollout_report r;
-	char campaign[32], version[65] = "", hint[200];
+	char campaign[32], version[65] = "";
 	int rollback = 0;
-	uint64_t aid = 0;
 
-	if (action_target(c, c->rest + 15, "/feedback", campaign, sizeof(campaign), &rollback,
-	                  &aid) ||
+	if (action_target(c, c->rest + 15, "/feedback", campaign, sizeof(campaign), &rollback) ||
 	    feedback_body(c, &f))
 		return;
 	COUNT(c->g, feedback);
@@ -1085,13 +1069,7 @@ static void deploy_feedback(struct call *c)
 	case FW_DDI_CLOSED:
 		if (f.finished == FW_DDI_FAILURE) {
 			r.status = FW_U_FAILED;
-			r.integrity_failure = fw_ddi_integrity_failure(f.details);
-			if (hint_take(c, aid, hint, sizeof(hint))) {
-				/* the refusal came earlier, as progress: keep it */
-				r.integrity_failure = 1;
-				if (strstr(f.details, hint) == NULL)
-					details_add(f.details, sizeof(f.details), hint, strlen(hint));
-			}
+			r.integrity_failure = f.integrity;
 			break;
 		}
 		/* closed with success (or none, as hawkBit counts it): the
@@ -1126,9 +1104,19 @@ static void deploy_feedback(struct call *c)
 		r.status = FW_U_FAILED; /* the device gave up or refused the update */
 		break;
 	default: /* proceeding, scheduled, resumed, download, downloaded */
-		r.status = FW_U_DELIVERED;
-		if (fw_ddi_integrity_failure(f.details))
-			hint_put(c, aid, f.details);
+		/* SWUpdate forwards its log lines as progress from one thread
+		 * and closes the action with a generic failure ("No suitable
+		 * .swu image found") from another, so the two arrive in either
+		 * order. A refusal of the image's signature or digest in
+		 * progress is the attempt's failure: reported now. A closing
+		 * failure after it is a duplicate; one before it is escalated to
+		 * an integrity failure by the engine. */
+		if (f.integrity) {
+			r.status = FW_U_FAILED;
+			r.integrity_failure = 1;
+		} else {
+			r.status = FW_U_DELIVERED;
+		}
 		break;
 	}
 	report(c, campaign, &r);
@@ -1172,8 +1160,7 @@ static void cancel_feedback(struct call *c)
 	char campaign[32];
 	int rollback = 0;
 
-	if (action_target(c, c->rest + 13, "/feedback", campaign, sizeof(campaign), &rollback,
-	                  NULL) ||
+	if (action_target(c, c->rest + 13, "/feedback", campaign, sizeof(campaign), &rollback) ||
 	    feedback_body(c, &f))
 		return;
 	COUNT(c->g, feedback);

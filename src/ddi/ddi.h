@@ -55,11 +55,13 @@ void fw_ddi_sleep_format(unsigned s, char out[9]);
  * A feedback body (untrusted) as fwtrust reads it: status.execution and
  * status.result.finished (required), status.details (optional array of
  * strings, joined with "; ", control characters and invalid UTF-8
- * replaced, cut at FW_DDI_MAX_DETAILS bytes). Bodies that are not valid
- * JSON only because of unescaped quotes or backslashes inside details (as
- * SWUpdate 2022.12 sends them) are read leniently: the execution and
- * finished values are found by key. FW_E_FORMAT with the reason (JSON
- * line and column, or the missing/unknown field) otherwise.
+ * replaced, cut at FW_DDI_MAX_DETAILS bytes; an integrity refusal anywhere
+ * in them sets integrity, and is kept first when the cut would lose it).
+ * Bodies that are not valid JSON only because of unescaped quotes or
+ * backslashes inside details (as SWUpdate 2022.12 sends them) are read
+ * leniently: the execution and finished values are found by key.
+ * FW_E_FORMAT with the reason (JSON line and column, or the missing/unknown
+ * field) otherwise.
  */
 enum fw_ddi_exec {
 	FW_DDI_CLOSED = 1, FW_DDI_PROCEEDING, FW_DDI_CANCELED, FW_DDI_SCHEDULED, FW_DDI_REJECTED,
@@ -70,6 +72,8 @@ struct fw_ddi_feedback {
 	int execution;  /* enum fw_ddi_exec */
 	int finished;   /* enum fw_ddi_finished */
 	int lenient;    /* read by key: the body was not valid JSON */
+	int integrity;  /* a detail tells of an integrity refusal (as
+	                   fw_ddi_integrity_failure), judged before the cut */
 	char details[FW_DDI_MAX_DETAILS + 1];
 };
 FW_NODISCARD int fw_ddi_feedback_parse(const uint8_t *body, size_t len,

@@ -356,7 +356,8 @@ FW_NODISCARD int fw_registry_tokens_issue(struct fw_store *s, const char *const 
 /* The attributes a device reports (DDI configData): data is an object of
  * strings, merged into (FW_ATTRS_MERGE), replacing (FW_ATTRS_REPLACE) or
  * removed from (FW_ATTRS_REMOVE, by key) what it reported before; recorded
- * as device.attributes with the result and its SHA-256. At most
+ * as device.attributes with the result's keys and its HMAC under the
+ * store's salt (never the values: docs/ddi.md). At most
  * FW_ATTRS_MAX_KEYS keys and FW_TARGET_MAX_ATTRS bytes in all
  * (FW_E_TOO_LARGE). FW_E_NOT_FOUND when the device has no token. */
 enum { FW_ATTRS_MERGE = 1, FW_ATTRS_REPLACE = 2, FW_ATTRS_REMOVE = 3 };

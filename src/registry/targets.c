@@ -127,11 +127,46 @@ int fw_registry_tokens_issue(struct fw_store *s, const char *const *devices, siz
 	return rc;
 }
 
-/* ---- attributes (configData) ---- */
+/* ---- attributes (configData) ----
+ * The values a device reports (serial numbers, locations: possibly
+ * personal data) are kept only in the mutable targets row. The evidence
+ * log, which is never edited, records their keys and an HMAC-SHA256 of the
+ * values under a random per-store key (the salt) kept in the store's
+ * settings: with the salt the recorded state can be checked against the
+ * row; once the salt is deleted (crypto-shredding) the log stays valid and
+ * no value can be tested against it. */
+
+#define ATTRS_SALT "attributes_hmac_salt"
 
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The store's salt: 32 random bytes, made on first use inside the
+ * caller's transaction (stored only together with its first record). */
+static int attrs_salt(struct fw_store *s, uint8_t salt[32], struct fw_diag *d)
+{
+	char *hex = NULL, fresh[65];
+	int rc = fw_store_meta_get(s, ATTRS_SALT, &hex, d);
+
+	if (rc == FW_E_NOT_FOUND) {
+		rc = fw_random(salt, 32, d);
+		if (rc != FW_OK)
+			return rc;
+		fw_hex_encode(salt, 32, fresh);
+		rc = fw_store_meta_set(s, ATTRS_SALT, fresh, d);
+		fw_wipe(fresh, sizeof(fresh));
+		return rc;
+	}
+	if (rc != FW_OK)
+		return rc;
+	if (strlen(hex) != 64 || fw_hex_decode(hex, salt, 32) != FW_OK)
+		rc = fw_diag_set(d, FW_E_FORMAT, "store setting '%s' is not 64 hex digits",
+		                 ATTRS_SALT);
+	fw_wipe(hex, strlen(hex));
+	free(hex);
+	return rc;
 }
 
 struct attrs {
@@ -143,15 +178,60 @@ struct attrs {
 	char *text;
 };
 
+/* obj as canonical JSON text (keys sorted by bytes, no whitespace, strings
+ * escaped as in records): what the row keeps and the HMAC covers. The
+ * sorted keys go to the list. */
+static int attrs_text(const json_t *obj, json_t *list, char **text, struct fw_diag *d)
+{
+	struct fw_jbuf b = {NULL, 0, 0, 0};
+	const char **keys = calloc(json_object_size(obj) + 1, sizeof(*keys));
+	const char *k;
+	json_t *v;
+	size_t nk = 0;
+	int rc = FW_OK;
+
+	if (keys == NULL)
+		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
+	json_object_foreach((json_t *)obj, k, v)
+		keys[nk++] = k;
+	qsort(keys, nk, sizeof(*keys), cmp_str);
+	fw_jbuf_raw(&b, "{", 1);
+	for (size_t i = 0; i < nk && rc == FW_OK; i++) {
+		v = json_object_get(obj, keys[i]);
+		if (!json_is_string(v)) {
+			rc = fw_diag_set(d, FW_E_FORMAT, "attribute '%.64s': a string is expected",
+			                 keys[i]);
+			break;
+		}
+		if (i)
+			fw_jbuf_raw(&b, ",", 1);
+		fw_jbuf_str(&b, keys[i], strlen(keys[i]));
+		fw_jbuf_raw(&b, ":", 1);
+		fw_jbuf_str(&b, json_string_value(v), json_string_length(v));
+		if (json_array_append_new(list, json_string(keys[i])) != 0)
+			b.oom = 1;
+	}
+	fw_jbuf_raw(&b, "}", 2); /* with the NUL */
+	free(keys);
+	if (rc == FW_OK && b.oom)
+		rc = fw_diag_set(d, FW_E_NOMEM, "out of memory");
+	if (rc != FW_OK) {
+		free(b.buf);
+		return rc;
+	}
+	*text = b.buf;
+	return FW_OK;
+}
+
 static int attrs_prepare(struct fw_store *s, void *arg, json_t *record, struct fw_diag *d)
 {
 	struct attrs *a = arg;
-	json_t *cur = NULL, *merged;
+	json_t *cur = NULL, *merged, *keys;
 	const char *k;
 	json_t *v;
-	size_t len;
+	size_t len = 0;
 	int has_dev = 0, has_c = 0, rc;
-	uint8_t h[32];
+	uint8_t salt[32], mac[32];
 	char hex[65];
 
 	rc = fw_store_target_get(s, a->device, a->t, NULL, NULL, &has_dev, &has_c, d);
@@ -162,56 +242,44 @@ static int attrs_prepare(struct fw_store *s, void *arg, json_t *record, struct f
 	/* merge and remove start from what was there, replace from nothing */
 	merged = a->mode != FW_ATTRS_REPLACE && json_is_object(cur) ? json_copy(cur) : json_object();
 	json_decref(cur);
-	if (merged == NULL)
+	keys = json_array();
+	if (merged == NULL || keys == NULL) {
+		json_decref(merged);
+		json_decref(keys);
 		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
+	}
 	json_object_foreach((json_t *)a->data, k, v) {
 		if (a->mode == FW_ATTRS_REMOVE)
 			json_object_del(merged, k);
 		else
 			json_object_set(merged, k, v);
 	}
-	if (json_object_size(merged) > FW_ATTRS_MAX_KEYS) {
-		json_decref(merged);
-		return fw_diag_set(d, FW_E_TOO_LARGE, "more than %d attributes", FW_ATTRS_MAX_KEYS);
-	}
-	/* the row keeps the object (keys sorted); the record a list of
-	 * {key, value}, as record keys are [a-z0-9_] and attribute names are not */
-	a->text = json_dumps(merged, JSON_COMPACT | JSON_SORT_KEYS);
-	len = a->text ? strlen(a->text) : 0;
-	rc = a->text == NULL ? fw_diag_set(d, FW_E_NOMEM, "out of memory") : FW_OK;
-	if (rc == FW_OK && len >= sizeof(a->t->attrs))
+	if (json_object_size(merged) > FW_ATTRS_MAX_KEYS)
+		rc = fw_diag_set(d, FW_E_TOO_LARGE, "more than %d attributes", FW_ATTRS_MAX_KEYS);
+	if (rc == FW_OK)
+		rc = attrs_text(merged, keys, &a->text, d);
+	json_decref(merged);
+	if (rc == FW_OK && (len = strlen(a->text)) >= sizeof(a->t->attrs))
 		rc = fw_diag_set(d, FW_E_TOO_LARGE, "attributes: %zu bytes, more than %zu", len,
 		                 sizeof(a->t->attrs) - 1);
-	if (rc == FW_OK) {
-		json_t *list = json_array();
-		const char **keys = calloc(json_object_size(merged) + 1, sizeof(*keys));
-		size_t nk = 0;
-
-		json_object_foreach(merged, k, v)
-			if (keys)
-				keys[nk++] = k;
-		if (list == NULL || keys == NULL) {
-			json_decref(list);
-			free(keys);
-			json_decref(merged);
-			return fw_diag_set(d, FW_E_NOMEM, "out of memory");
-		}
-		qsort(keys, nk, sizeof(*keys), cmp_str);
-		for (size_t i = 0; i < nk; i++)
-			json_array_append_new(list, json_pack("{sssO}", "key", keys[i], "value",
-			                                      json_object_get(merged, keys[i])));
-		free(keys);
-		json_object_set_new(record, "device", json_string(a->device));
-		json_object_set_new(record, "attributes", list);
-		fw_sha256((const uint8_t *)a->text, len, h);
-		fw_hex_encode(h, 32, hex);
-		json_object_set_new(record, "attributes_sha256", json_string(hex));
-		rc = fw_evidence_record_ref(record, a->t->rec, a->t->rec_lh) == FW_OK
-		         ? FW_OK
-		         : fw_diag_set(d, FW_E_NOMEM, "out of memory");
+	/* the record: the keys (record keys are [a-z0-9_] and attribute names
+	 * are not: a list) and the values' HMAC, never the values */
+	if (rc == FW_OK)
+		rc = attrs_salt(s, salt, d);
+	if (rc == FW_OK)
+		rc = fw_hmac_sha256(salt, sizeof(salt), (const uint8_t *)a->text, len, mac, d);
+	fw_wipe(salt, sizeof(salt));
+	if (rc != FW_OK) {
+		json_decref(keys);
+		return rc;
 	}
-	json_decref(merged);
-	return rc;
+	fw_hex_encode(mac, 32, hex);
+	json_object_set_new(record, "device", json_string(a->device));
+	json_object_set_new(record, "attribute_keys", keys);
+	json_object_set_new(record, "attributes_hmac", json_string(hex));
+	if (fw_evidence_record_ref(record, a->t->rec, a->t->rec_lh) != FW_OK)
+		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
+	return FW_OK;
 }
 
 static int attrs_apply(struct fw_store *s, void *arg, uint64_t idx, const uint8_t lh[32],

@@ -1475,6 +1475,72 @@ static json_t *report_extra(const struct fw_rollout_report *r)
 	return x;
 }
 
+/* *yes: whether the record at idx (the one a failed row points at: its
+ * failure) says integrity_failure. */
+static int integrity_on_record(struct eng *e, uint64_t idx, int *yes, struct fw_diag *d)
+{
+	uint8_t *rec = NULL;
+	size_t len = 0;
+	json_t *j;
+	int rc = fw_evidence_get(e->s, idx, &rec, &len, NULL, d);
+
+	if (rc != FW_OK)
+		return rc;
+	j = json_loadb((const char *)rec, len, 0, NULL);
+	free(rec);
+	if (j == NULL)
+		return fw_diag_set(d, FW_E_TAMPER, "record %llu: not JSON", (unsigned long long)idx);
+	*yes = json_is_true(json_object_get(j, "integrity_failure"));
+	json_decref(j);
+	return FW_OK;
+}
+
+/* An integrity failure reported for a device that failed already, without
+ * one: SWUpdate sends its refusal line as progress from one thread and its
+ * generic closing failure from another, and the closing failure may come
+ * first. It is the same attempt, now known to be an integrity failure:
+ * recorded (failed -> failed), failed for good, counted as an integrity
+ * failure (not as another report or failure), and as any integrity failure
+ * it quarantines the device and pauses the campaign. A failure on record
+ * that was an integrity failure already makes this a duplicate. */
+static int escalate_integrity(struct eng *e, struct fw_rollout_row *r,
+                              const struct fw_rollout_report *rep, struct fw_rollout_result *res,
+                              struct fw_diag *d)
+{
+	uint64_t before;
+	json_t *x;
+	int was = 0, rc = integrity_on_record(e, r->rec, &was, d);
+
+	if (rc != FW_OK)
+		return rc;
+	if (was) {
+		res->outcome = FW_REPORT_DUPLICATE;
+		return FW_OK;
+	}
+	x = report_extra(rep);
+	if (x == NULL)
+		return oom(d);
+	json_object_set_new(x, "integrity_failure", json_true());
+	json_object_set_new(x, "retry", json_null());
+	if (r->due_ms != FINAL)
+		e->st.failed_final++;
+	r->due_ms = FINAL;
+	rc = dev_transition(e, r, FW_U_FAILED, "report", x, 0, &res->idx, d);
+	if (rc != FW_OK)
+		return rc;
+	e->st.integrity_failures++;
+	e->st.window_integrity++;
+	before = e->st.quarantined;
+	rc = quarantine(e, r->device, "integrity failure reported", d);
+	if (rc != FW_OK)
+		return rc;
+	res->quarantined = e->st.quarantined > before;
+	e->paused_now = 0;
+	rc = check_pause(e, 1, r->device, d);
+	res->paused = rc == FW_OK && e->paused_now;
+	return rc;
+}
+
 static int report_one(struct eng *e, const struct batch *b, size_t i, struct fw_diag *d)
 {
 	const struct fw_rollout_report *r = &b->r[i];
@@ -1624,6 +1690,8 @@ static int report_one(struct eng *e, const struct batch *b, size_t i, struct fw_
 		}
 		return rc;
 	case FW_U_FAILED:
+		if (st == FW_U_FAILED && r->integrity_failure)
+			return escalate_integrity(e, &row, r, res, d);
 		if (st == FW_U_FAILED) {
 			res->outcome = FW_REPORT_DUPLICATE;
 			return FW_OK;

@@ -236,7 +236,12 @@ struct fw_rollout_report {
 	const char *version;   /* installed (required) and rolled_back (optional): the
 	                          version the device runs now, after its reboot */
 	int integrity_failure; /* failed only: the device refused the image's signature
-	                          or digest */
+	                          or digest. For a device failed already whose failure
+	                          on record was not an integrity failure (the refusal
+	                          came after a generic failure of the same attempt):
+	                          APPLIED failed -> failed, the failure escalated to an
+	                          integrity failure (quarantine, pause); once it was
+	                          one, DUPLICATE */
 	const char *detail;    /* free text from the device, <= 1000 bytes; NULL = none */
 };
 enum fw_report_outcome {

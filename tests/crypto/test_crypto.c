@@ -193,6 +193,48 @@ static void t_alg_names(void)
 	CHECK_EQ(fw_key_alg_parse("", &alg), FW_E_ARG);
 }
 
+
+/* RFC 4231 test cases 1, 2 and 6 (a key longer than the block) */
+static void t_hmac_rfc4231(void)
+{
+	static const struct {
+		const char *key_hex, *msg, *mac_hex;
+	} v[] = {
+	    {"0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "Hi There",
+	     "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
+	    {"4a656665", "what do ya want for nothing?",
+	     "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
+	    {NULL, /* 131 bytes of 0xaa */
+	     "Test Using Larger Than Block-Size Key - Hash Key First",
+	     "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
+	};
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		uint8_t key[131], want[32], got[32];
+		size_t klen = v[i].key_hex ? strlen(v[i].key_hex) / 2 : 0;
+		struct fw_diag d = {{0}};
+
+		if (v[i].key_hex == NULL) {
+			klen = sizeof(key);
+			memset(key, 0xaa, klen);
+		} else
+			CHECK_EQ(fw_hex_decode(v[i].key_hex, key, klen), FW_OK);
+		CHECK_EQ(fw_hex_decode(v[i].mac_hex, want, 32), FW_OK);
+		CHECK_EQ(fw_hmac_sha256(key, klen, (const uint8_t *)v[i].msg, strlen(v[i].msg), got, &d),
+		         FW_OK);
+		CHECK(memcmp(got, want, 32) == 0);
+		/* one bit of the message changed: another MAC */
+		{
+			char m[80];
+
+			snprintf(m, sizeof(m), "%s", v[i].msg);
+			m[0] ^= 1;
+			CHECK_EQ(fw_hmac_sha256(key, klen, (const uint8_t *)m, strlen(m), got, &d), FW_OK);
+			CHECK(memcmp(got, want, 32) != 0);
+		}
+	}
+}
+
 static const struct harness_test tests[] = {
     {"generate_save_load_key_id", t_generate_save_load},
     {"sign_and_port_verify_with_forgeries", t_sign_verify_port},
@@ -200,5 +242,6 @@ static const struct harness_test tests[] = {
     {"compressed_point_same_key_id", t_compressed_point_same_id},
     {"sha256_file_streaming", t_sha256_file},
     {"alg_names", t_alg_names},
+    {"hmac_sha256_rfc4231", t_hmac_rfc4231},
 };
 HARNESS_MAIN(tests)

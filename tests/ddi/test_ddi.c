@@ -650,6 +650,71 @@ static void t_integrity_failure(void)
 	CHECK_EQ(fw_ddi_integrity_failure(NULL), 0);
 }
 
+/* SWUpdate forwards its log in batches of up to 48 lines, the refusal near
+ * the end: past the FW_DDI_MAX_DETAILS cut. It still counts, and the
+ * details start from it; without a refusal nothing moves. */
+static void t_integrity_past_the_cut(void)
+{
+	static const char trace[] = "[channel_log_effective_url] : Channel s effective URL "
+	                            "resolved to http://127.0.0.1:8080/DEFAULT/controller/v1/x";
+	static const char hash[] = "ERROR : HASH mismatch : 9cc686 <--> b9c77b";
+	static const char invalid[] = "Image invalid or corrupted. Not installing ...";
+	char list[8192] = "", *b;
+	size_t n = 0;
+
+	for (int i = 0; i < 40; i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s\"%s %02d\"", i ? "," : "",
+		                      trace, i);
+	/* no refusal: cut in order */
+	b = with_details("proceeding", "none", list);
+	CHECK_EQ(parse(b), FW_OK);
+	free(b);
+	CHECK_EQ(fb.integrity, 0);
+	CHECK(strncmp(fb.details, trace, strlen(trace)) == 0);
+	CHECK(strlen(fb.details) > MAXD - 100);
+	/* the refusal at the end, past the cut */
+	snprintf(list + n, sizeof(list) - n, ",\"%s\",\"%s\"", hash, invalid);
+	b = with_details("proceeding", "none", list);
+	CHECK_EQ(parse(b), FW_OK);
+	free(b);
+	CHECK_EQ(fb.integrity, 1);
+	CHECK(strncmp(fb.details, hash, strlen(hash)) == 0);
+	CHECK(strstr(fb.details, "; [channel_log_effective_url]") != NULL);
+	CHECK_EQ(fw_ddi_integrity_failure(fb.details), 1);
+	/* the refusal within the cut: the details as they came */
+	b = with_details("closed", "failure", "\"ERROR : HASH mismatch : a <--> b\",\"No "
+	                                      "suitable .swu image found\"");
+	CHECK_EQ(parse(b), FW_OK);
+	free(b);
+	CHECK_EQ(fb.integrity, 1);
+	CHECK(details_are("ERROR : HASH mismatch : a <--> b; No suitable .swu image found"));
+	b = with_details("closed", "failure", "\"ERROR : Compatible SW not found\",\"No "
+	                                      "suitable .swu image found\"");
+	CHECK_EQ(parse(b), FW_OK);
+	free(b);
+	CHECK_EQ(fb.integrity, 0);
+	/* the lenient reading (unescaped quotes), the refusal past the cut */
+	{
+		static const char from[] = "HASH mismatch : \"abc\" <--> \"def\"";
+		char body[8192];
+		size_t m = (size_t)snprintf(body, sizeof(body),
+		                            "{ \"status\": { \"result\": { \"finished\": "
+		                            "\"failure\" }, \"execution\": \"closed\", "
+		                            "\"details\" : [ ");
+
+		for (int i = 0; i < 30; i++)
+			m += (size_t)snprintf(body + m, sizeof(body) - m, "\"say \"%02d\" %s\",", i,
+			                      trace);
+		snprintf(body + m, sizeof(body) - m,
+		         "\"ERROR : HASH mismatch : \"abc\" <--> \"def\"\" ] } }");
+		CHECK_EQ(parse(body), FW_OK);
+		CHECK_EQ(fb.lenient, 1);
+		CHECK_EQ(fb.integrity, 1);
+		CHECK(strncmp(fb.details, from, strlen(from)) == 0);
+		CHECK(strstr(fb.details, "say \"00\"") != NULL);
+	}
+}
+
 static void t_sleep_format(void)
 {
 	static const struct {
@@ -686,6 +751,7 @@ static const struct harness_test tests[] = {
     {"swupdate_bodies", t_swupdate_bodies},
     {"invalid_json", t_invalid_json},
     {"integrity_failure", t_integrity_failure},
+    {"integrity_past_the_cut", t_integrity_past_the_cut},
     {"sleep_format", t_sleep_format},
 };
 HARNESS_MAIN(tests)

@@ -91,6 +91,15 @@ class Store:
         finally:
             con.close()
 
+    def meta(self, key):
+        """A store setting (the meta table), None when it is not set."""
+        con = sqlite3.connect(self.db)
+        try:
+            row = con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        finally:
+            con.close()
+        return row[0] if row else None
+
     def records(self, rtype):
         """The evidence records of a type, parsed."""
         con = sqlite3.connect(self.db)

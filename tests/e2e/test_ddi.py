@@ -8,8 +8,11 @@ downloads with HEAD and ranges, rate-limited authentication, and a graceful
 stop that signs a checkpoint.
 Usage: tests/e2e/test_ddi.py BUILD_DIR"""
 import hashlib
+import hmac
+import json
 import os
 import signal
+import sqlite3
 import sys
 import time
 
@@ -32,7 +35,8 @@ st.run("campaign", "start", CID, "--as", "op")
 # eligible (mkfleet: i % 50 not in 1..14), quarantined (10), provisioned (12)
 A, B, E, Q = "ctl-a-00000", "ctl-a-00015", "ctl-a-00016", "ctl-a-00010"
 OUT = "ctl-a-00001"  # active, but version 1.9.3: not eligible
-tok = st.tokens([A, B, E, Q, OUT])
+F, G = "ctl-a-00017", "ctl-a-00018"  # eligible: SWUpdate's integrity refusals
+tok = st.tokens([A, B, E, Q, OUT, F, G])
 srv = Server(st, "--poll-interval", "7", "--auth-fail-limit", "1000", "--max-body", "4096",
              "--tick-every", "0")
 
@@ -100,11 +104,43 @@ t.eq(s, 200, "SWUpdate's configData body, with Expect: 100-continue")
 t.eq(body, b"", "empty body")
 recs = st.records("device.attributes")
 t.eq(len(recs), 1, "device.attributes records")
-t.eq(recs[-1].get("attributes") if recs else None,
-     [{"key": "hwRevision", "value": "B"}, {"key": "serialNo", "value": "SN-0001"}],
-     "recorded attributes")
 s, j, _, _ = srv.request("GET", ddi(A), token=tok[A])
 t.check("configData" not in j.get("_links", {}), "configData link still there: %r" % j)
+t.end()
+
+
+def attrs_hmac(attrs):
+    """attributes_hmac recomputed here (Python's hmac, not OpenSSL): HMAC-SHA256
+    under the store's salt over the attributes as canonical JSON."""
+    salt = bytes.fromhex(st.meta("attributes_hmac_salt") or "")
+    text = json.dumps(attrs, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hmac.new(salt, text.encode(), hashlib.sha256).hexdigest()
+
+
+t.begin("device.attributes records the keys and an HMAC under the store's salt, never the values")
+rec = recs[-1] if recs else {}
+t.eq(rec.get("attribute_keys"), ["hwRevision", "serialNo"], "recorded keys, sorted")
+t.check("attributes" not in rec and "attributes_sha256" not in rec, "values recorded: %r" % rec)
+t.check("SN-0001" not in json.dumps(rec), "a value is in the record: %r" % rec)
+salt = st.meta("attributes_hmac_salt")
+t.check(salt is not None and len(salt) == 64 and all(c in "0123456789abcdef" for c in salt),
+        "salt: %r" % salt)
+t.eq(rec.get("attributes_hmac"), attrs_hmac({"hwRevision": "B", "serialNo": "SN-0001"}),
+     "attributes_hmac")
+# a merge: the record has the result's keys; the same salt
+t.eq(srv.request("PUT", ddi(A, "configData"), token=tok[A],
+                 body={"data": {"location": "Hall 7 / Bay \"3\""}})[0], 200, "merge")
+rec = st.records("device.attributes")[-1]
+t.eq(rec.get("attribute_keys"), ["hwRevision", "location", "serialNo"], "keys after the merge")
+t.eq(rec.get("attributes_hmac"),
+     attrs_hmac({"hwRevision": "B", "location": "Hall 7 / Bay \"3\"", "serialNo": "SN-0001"}),
+     "attributes_hmac after the merge")
+t.check("Hall 7" not in json.dumps(rec), "a value is in the record: %r" % rec)
+t.eq(st.meta("attributes_hmac_salt"), salt, "the salt is kept")
+# a different salt gives a different HMAC: the salt is the key
+t.check(rec.get("attributes_hmac") != hashlib.sha256(json.dumps(
+    {"hwRevision": "B", "location": "Hall 7 / Bay \"3\"", "serialNo": "SN-0001"},
+    sort_keys=True, separators=(",", ":")).encode()).hexdigest(), "a plain SHA-256")
 t.end()
 
 t.begin("oversized bodies: 413 before the body is read, nothing stored")
@@ -243,6 +279,78 @@ t.eq(s, 403, "and quarantines the device")
 st.run("campaign", "resume", CID, "--as", "op", "--reason", "test")
 t.end()
 
+HASH_LINE = ("[ERROR] : SWUPDATE failed [0] ERROR cpio_utils.c : copyfile : 657 : "
+             "HASH mismatch : 7f1c02 <--> 5e2a91")
+INVALID_LINE = "[ERROR] : SWUPDATE failed [0] ERROR : Image invalid or corrupted. Not installing ..."
+CLOSING = ["No suitable .swu image found"]
+# SWUpdate forwards its log in batches of up to 48 lines: the refusal comes
+# last, past the 1000 bytes of details the server keeps
+TRACE = ["[channel_log_effective_url] : Channel s effective URL resolved to "
+         "http://127.0.0.1:8080/DEFAULT/controller/v1/x (%02d)" % i for i in range(20)]
+
+
+def last_rec(dev):
+    recs = [r for r in st.records("rollout.device") if r.get("device") == dev]
+    return recs[-1] if recs else {}
+
+
+t.begin("SWUpdate's refusal as progress (past the details cut), then its generic closing failure: an integrity failure at once")
+fbF = ddi(F, "deploymentBase/101/feedback")
+t.eq(srv.request("POST", fbF, token=tok[F], body=feedback("proceeding", "none"))[0], 200,
+     "F proceeding")
+t.eq(srv.request("POST", fbF, token=tok[F],
+                 body=feedback("proceeding", "none", TRACE + [HASH_LINE, INVALID_LINE]))[0], 200,
+     "the log batch with the refusal")
+t.eq(st.device_state(CID, F), "failed", "F failed by its refusal line")
+rec = last_rec(F)
+t.eq((rec.get("from"), rec.get("to"), rec.get("integrity_failure"), rec.get("retry")),
+     ("delivered", "failed", True, None), "record")
+t.check(rec.get("detail", "").startswith(HASH_LINE) and len(rec["detail"].encode()) <= 1000,
+        "the refusal first in the details kept: %r" % rec)
+s = st.status(CID)
+t.eq((s["state"], (s.get("paused") or {}).get("cause")), ("paused", "integrity_failure"),
+     "campaign paused by the integrity condition")
+t.eq(srv.request("GET", ddi(F), token=tok[F])[0], 403, "F quarantined")
+n = st.log_size()
+t.eq(srv.request("POST", fbF, token=tok[F], body=feedback("closed", "failure", CLOSING))[0], 403,
+     "the closing failure of a device quarantined by then")
+t.eq(st.log_size(), n, "the closing failure changes nothing")
+t.eq(s["totals"]["integrity_failures"], 2, "integrity failures (B, F)")
+st.run("campaign", "resume", CID, "--as", "op", "--reason", "test")
+t.end()
+
+t.begin("SWUpdate's generic closing failure first, its refusal line after: escalated to an integrity failure")
+fbG = ddi(G, "deploymentBase/101/feedback")
+t.eq(srv.request("POST", fbG, token=tok[G], body=feedback("proceeding", "none"))[0], 200,
+     "G proceeding")
+t.eq(srv.request("POST", fbG, token=tok[G], body=feedback("closed", "failure", CLOSING))[0], 200,
+     "the closing failure")
+t.eq(st.device_state(CID, G), "failed", "G failed")
+rec = last_rec(G)
+t.check(not rec.get("integrity_failure") and rec.get("retry"), "a plain failure first: %r" % rec)
+t.eq(st.status(CID)["state"], "running", "campaign after the plain failure")
+s, j, _, _ = srv.request("GET", ddi(G), token=tok[G])
+t.eq(s, 200, "G still active")
+before = st.status(CID)["totals"]
+t.eq(srv.request("POST", fbG, token=tok[G],
+                 body=feedback("proceeding", "none", [INVALID_LINE]))[0], 200, "the late refusal line")
+t.eq(st.device_state(CID, G), "failed", "G still failed")
+rec = last_rec(G)
+t.eq((rec.get("from"), rec.get("to"), rec.get("cause"), rec.get("integrity_failure"),
+      rec.get("retry"), rec.get("attempts"), rec.get("failures")),
+     ("failed", "failed", "report", True, None, 1, 1), "the escalation's record")
+t.check("Image invalid or corrupted" in rec.get("detail", ""), "details kept: %r" % rec)
+s = st.status(CID)
+t.eq((s["state"], (s.get("paused") or {}).get("cause"), (s.get("paused") or {}).get("device")),
+     ("paused", "integrity_failure", G), "campaign paused by the integrity condition")
+t.eq((s["totals"]["integrity_failures"], s["totals"]["failures"], s["totals"]["reports"]),
+     (before["integrity_failures"] + 1, before["failures"], before["reports"]),
+     "one more integrity failure, the same failure and report")
+t.eq(srv.request("GET", ddi(G), token=tok[G])[0], 403, "G quarantined")
+t.check("quarantined" in st.run("device", "show", G).stdout, "G's lifecycle")
+st.run("campaign", "resume", CID, "--as", "op", "--reason", "test")
+t.end()
+
 t.begin("pause reaches a delivered device as cancelAction; its confirmation pauses it; resume offers again")
 fbE = ddi(E, "deploymentBase/101/feedback")
 t.eq(srv.request("POST", fbE, token=tok[E], body=feedback("proceeding", "none"))[0], 200, "E proceeding")
@@ -283,7 +391,6 @@ t.end()
 t.begin("the request log: one JSON line per request, never the token")
 with open(srv.logpath) as f:
     lines = f.read().splitlines()
-import json  # noqa: E402
 parsed = [json.loads(l) for l in lines]
 t.check(len(parsed) >= 60, "%d lines" % len(parsed))
 t.check(all({"ts", "peer", "method", "path", "status"} <= set(p) for p in parsed), "fields")
@@ -309,6 +416,25 @@ codes = [srv.request("GET", ddi(A), token="f" * 64)[0] for _ in range(7)]
 t.eq(codes, [401] * 5 + [429] * 2, "codes")
 t.eq(srv.request("GET", ddi(A), token=tok[A])[0], 429, "a good token from the address too")
 t.eq(srv.stop(), 0, "stop")
+t.end()
+
+t.begin("crypto-shredding: the salt deleted, the log still verifies; the next configData makes a new one")
+con = sqlite3.connect(st.db)
+con.execute("DELETE FROM meta WHERE key = 'attributes_hmac_salt'")
+con.commit()
+con.close()
+out = st.run("audit", "verify", check=False)
+t.check(out.returncode == 0 and out.stdout.startswith("OK"), "audit: %s %s" % (out.stdout, out.stderr))
+srv = Server(st, "--tick-every", "0")
+t.eq(srv.request("PUT", ddi(E, "configData"), token=tok[E],
+                 body={"data": {"serialNo": "SN-0016"}})[0], 200, "configData")
+salt2 = st.meta("attributes_hmac_salt")
+t.check(salt2 is not None and salt2 != salt, "a new salt: %r" % salt2)
+t.eq(st.records("device.attributes")[-1].get("attributes_hmac"), attrs_hmac({"serialNo": "SN-0016"}),
+     "attributes_hmac under the new salt")
+t.eq(srv.stop(), 0, "stop")
+out = st.run("audit", "verify", check=False)
+t.check(out.returncode == 0 and out.stdout.startswith("OK"), "audit: %s %s" % (out.stdout, out.stderr))
 t.end()
 
 t.begin("serve refuses bad options with one line")

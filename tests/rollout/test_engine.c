@@ -973,6 +973,152 @@ static void t_integrity(void)
 	CONSISTENT(id);
 }
 
+static long long failed_final(const char *id)
+{
+	json_t *st = status(id, 0);
+	long long v = json_integer_value(json_object_get(st, "failed_final"));
+
+	json_decref(st);
+	return v;
+}
+
+/* An integrity refusal that arrives after the attempt's plain failure
+ * (SWUpdate: the refusal line is progress from one thread, the generic
+ * closing failure comes from another, in either order): the failure is
+ * escalated once to an integrity failure; said again it is a duplicate. */
+static int late_integrity(const char *id, const char *device, int64_t off,
+                          struct fw_rollout_result *res, struct fw_diag *d)
+{
+	struct fw_rollout_report r = {device, FW_U_FAILED, NULL, NULL, 1,
+	                              "ERROR : HASH mismatch : abc <--> def"};
+
+	memset(res, 0xa5, sizeof(*res));
+	return fw_rollout_report(s, id, &r, 1, at(off), res, d);
+}
+
+static void t_integrity_late(void)
+{
+	struct fw_rollout_result r;
+	struct fw_device_row dv;
+	struct fw_diag d = {{0}};
+	char id[32], more[300];
+	const char *x = dev("l", 0), *y = dev("l", 1);
+	json_t *st, *rec = NULL;
+	uint64_t n;
+
+	fresh();
+	fleet("l", 0, 3, 1, 0);
+	snprintf(more, sizeof(more),
+	         ",\"pause\":{%s},\"retry\":{\"max_attempts\":3,\"backoff_s\":600}", NO_RATE);
+	create(id, ONE_STAGE, more, RB_NONE, 1);
+	start(id, 0);
+	DELIVER(id, x, S(1));
+	r = FAIL(id, x, S(2)); /* "No suitable .swu image found": a plain failure */
+	CHECK_EQ(r.quarantined, 0);
+	CHECK_EQ(r.paused, 0);
+	CHECK_EQ(row(id, x).due_ms, T0 + S(602));
+	CHECK_EQ(failed_final(id), 0);
+	CHECK_EQ(nrec("device.lifecycle", x, "quarantined"), 0);
+	/* then the refusal line: escalated */
+	n = log_size();
+	CHECK_EQ(late_integrity(id, x, S(3), &r, &d), FW_OK);
+	CHECK_EQ(r.outcome, FW_REPORT_APPLIED);
+	CHECK_EQ(r.from, FW_U_FAILED);
+	CHECK_EQ(r.to, FW_U_FAILED);
+	CHECK_EQ(r.quarantined, 1);
+	CHECK_EQ(r.paused, 1);
+	check_paused(id, "integrity_failure", 2);
+	/* the row: failed for good, the same attempt (attempts and failures as
+	 * they were), pointing at the new record */
+	CHECK_EQ(row(id, x).state, FW_U_FAILED);
+	CHECK_EQ(row(id, x).due_ms, FINAL_DUE);
+	CHECK_EQ(row(id, x).attempts, 1);
+	CHECK_EQ(row(id, x).failures, 1);
+	CHECK_EQ(row(id, x).rec, r.idx);
+	CHECK_EQ(nrec_last("rollout.device", x, "failed", &rec), 2);
+	CHECK(strcmp(js(json_object_get(rec, "from")), "failed") == 0);
+	CHECK(strcmp(js(json_object_get(rec, "cause")), "report") == 0);
+	CHECK(json_is_true(json_object_get(rec, "integrity_failure")));
+	CHECK(json_is_null(json_object_get(rec, "retry")));
+	CHECK(strstr(js(json_object_get(rec, "detail")), "HASH mismatch") != NULL);
+	CHECK_EQ(json_integer_value(json_object_get(rec, "attempts")), 1);
+	CHECK_EQ(json_integer_value(json_object_get(rec, "failures")), 1);
+	drop(&rec);
+	/* its record, the quarantine, the pause, and the two eligible devices
+	 * paused */
+	CHECK_EQ(log_size(), n + 5);
+	CHECK_EQ(fw_store_device_get(s, x, &dv, NULL, NULL, &d), FW_OK);
+	CHECK(strcmp(dv.lifecycle, "quarantined") == 0);
+	CHECK_EQ(nrec_last("device.lifecycle", x, "quarantined", &rec), 1);
+	CHECK(strstr(js(json_object_get(rec, "reason")), "integrity failure reported") != NULL);
+	drop(&rec);
+	/* counted as an integrity failure of the same attempt: not another
+	 * report or failure */
+	CHECK_EQ(total(id, "integrity_failures"), 1);
+	CHECK_EQ(total(id, "failures"), 1);
+	CHECK_EQ(total(id, "reports"), 1);
+	CHECK_EQ(total(id, "quarantined"), 1);
+	st = status(id, S(3));
+	CHECK_EQ(json_integer_value(json_object_get(condition(st, "integrity_failure"), "value")), 1);
+	CHECK_EQ(json_integer_value(json_object_get(json_object_get(st, "window"), "failures")), 1);
+	CHECK_EQ(json_integer_value(json_object_get(st, "failed_final")), 1);
+	json_decref(st);
+	OFFER_NONE(x, S(700)); /* no retry after an integrity failure */
+	CONSISTENT(id);
+	/* said again (the next line of the same refusal), and the closing
+	 * failure repeated: duplicates, nothing written */
+	n = log_size();
+	CHECK_EQ(late_integrity(id, x, S(4), &r, &d), FW_OK);
+	CHECK_EQ(r.outcome, FW_REPORT_DUPLICATE);
+	CHECK_EQ(r.quarantined, 0);
+	CHECK_EQ(r.paused, 0);
+	STEP(id, x, FW_U_FAILED, NULL, 0, S(4), FW_REPORT_DUPLICATE);
+	CHECK_EQ(log_size(), n);
+	CHECK_EQ(total(id, "integrity_failures"), 1);
+	/* an integrity failure first, then the refusal again: a duplicate */
+	CHECK_EQ(fw_rollout_resume(s, id, "olga", NULL, at(S(5)), NULL, &d), FW_OK);
+	DELIVER(id, y, S(6));
+	r = STEP(id, y, FW_U_FAILED, NULL, 1, S(7), FW_REPORT_APPLIED);
+	CHECK_EQ(r.quarantined, 1);
+	n = log_size();
+	CHECK_EQ(late_integrity(id, y, S(8), &r, &d), FW_OK);
+	CHECK_EQ(r.outcome, FW_REPORT_DUPLICATE);
+	CHECK_EQ(log_size(), n);
+	CHECK_EQ(total(id, "integrity_failures"), 2);
+	CONSISTENT(id);
+
+	/* the plain failure quarantined the device already (its failures
+	 * reached quarantine.after_failed_attempts): the refusal still counts
+	 * as the integrity failure it is and pauses the campaign; the device
+	 * is not quarantined again */
+	fresh();
+	fleet("l", 0, 3, 1, 0);
+	snprintf(more, sizeof(more),
+	         ",\"pause\":{%s},\"retry\":{\"max_attempts\":1,\"backoff_s\":0}", NO_RATE);
+	create(id, ONE_STAGE, more, RB_NONE, 1);
+	start(id, 0);
+	DELIVER(id, x, S(1));
+	r = FAIL(id, x, S(2));
+	CHECK_EQ(r.quarantined, 1);
+	CHECK_EQ(r.paused, 0);
+	CHECK_EQ(row(id, x).due_ms, FINAL_DUE);
+	CHECK_EQ(failed_final(id), 1);
+	CHECK_EQ(late_integrity(id, x, S(3), &r, &d), FW_OK);
+	CHECK_EQ(r.outcome, FW_REPORT_APPLIED);
+	CHECK_EQ(r.quarantined, 0);
+	CHECK_EQ(r.paused, 1);
+	check_paused(id, "integrity_failure", 2);
+	CHECK_EQ(nrec("device.lifecycle", x, "quarantined"), 1);
+	CHECK_EQ(total(id, "integrity_failures"), 1);
+	CHECK_EQ(total(id, "failures"), 1);
+	CHECK_EQ(total(id, "quarantined"), 1);
+	n = log_size();
+	CHECK_EQ(late_integrity(id, x, S(4), &r, &d), FW_OK);
+	CHECK_EQ(r.outcome, FW_REPORT_DUPLICATE);
+	CHECK_EQ(log_size(), n);
+	CONSISTENT(id);
+}
+
 /* ---- retries, timeouts ---- */
 
 static void t_retry(void)
@@ -2511,6 +2657,7 @@ static const struct harness_test tests[] = {
     {"failure_rate_tick", t_failure_rate_tick},
     {"max_failures", t_max_failures},
     {"integrity", t_integrity},
+    {"integrity_late", t_integrity_late},
     {"retry", t_retry},
     {"timeout", t_timeout},
     {"rollback_manual", t_rollback_manual},
