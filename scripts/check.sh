@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 total_pass=0
 total_fail=0
+failures=$(mktemp)
+trap 'rm -f "$failures"' EXIT
 
 setup() { # dir, extra meson args...
   local dir=$1; shift
@@ -27,7 +29,7 @@ suite() { # label, command...
     fail=1 # crashed or sanitizer abort before printing a failure
   fi
   if [ "$fail" -ne 0 ]; then
-    printf '%s\n' "$out" | grep -v '^ok ' | sed "s/^/  [$label] /"
+    printf '%s\n' "$out" | grep -v '^ok ' | sed "s/^/  [$label] /" | tee -a "$failures"
   elif [ -n "${SUITE_VERBOSE:-}" ]; then
     printf '%s\n' "$out" | grep -v '^RESULT ' | sed 's/^/  /'
   fi
@@ -75,5 +77,10 @@ run_build asan+ubsan build-asan
 SUITE_VERBOSE=1 suite "footprint cortex-m4" bash scripts/footprint.sh build/footprint
 
 echo "check took $(( $(date +%s) - start ))s"
+# the failures again at the end, where a log's tail shows them
+if [ -s "$failures" ]; then
+  echo "failures (as printed above, the last 60 lines):"
+  tail -n 60 "$failures"
+fi
 echo "${total_pass} passed, ${total_fail} failed"
 [ "$total_fail" -eq 0 ]

@@ -169,13 +169,15 @@ cat > campaign.json <<POLICY
     {"name": "early", "size": {"percent": 10}, "approvals": 1},
     {"name": "rest", "size": {"percent": 100}}
   ],
-  "success_threshold": 90,
+  "success_threshold": 66,
   "pause": {"failure_rate": {"percent": 10, "min_reports": 5}, "max_failures": 10},
   "retry": {"max_attempts": 2, "backoff_s": 0},
   "report_timeout_s": 86400,
   "quarantine": {"after_failed_attempts": 2}
 }
 POLICY
+say "  (a stage advances when two thirds of its devices run the release: the demo's fleet fails"
+say "  on purpose, and a canary of 3 must not stall it on one unlucky device; in the field, 90-99%)"
 show "$FW" campaign create --policy campaign.json --as rita --db fwtrust.db
 expect 0 "campaign created, awaiting approval"
 
@@ -254,7 +256,7 @@ AGENTS=$!
 step "27. Olga and Bob watch the campaign: Bob approves the early stage when it waits; Olga looks at each pause and resumes"
 campaign_json() { "$FW" campaign status c-0001 --json --db fwtrust.db 2>/dev/null; }
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" 2>/dev/null; }
-resumes=0 approved=0 last="" deadline=$((SECONDS + 300))
+resumes=0 refused=0 approved=0 last="" deadline=$((SECONDS + 300))
 while [ $SECONDS -lt $deadline ]; do
   doc=$(campaign_json)
   st=$(printf '%s' "$doc" | field 'd["state"]')
@@ -268,7 +270,7 @@ while [ $SECONDS -lt $deadline ]; do
     say "  paused: $(printf '%s' "$doc" | field 'd["paused"]')"
     if [ $resumes -lt 30 ]; then
       show "$FW" campaign resume c-0001 --as olga --reason "looked at the failures; resuming" --db fwtrust.db
-      expect 0 "Olga resumes after a pause"
+      [ "$rc" -eq 0 ] || refused=$((refused+1))
       resumes=$((resumes+1))
     fi ;;
   esac
@@ -279,6 +281,7 @@ while [ $SECONDS -lt $deadline ]; do
   fi
   sleep 0.5
 done
+rc=$refused; expect 0 "Olga's $resumes resumes were accepted (how many depends on which devices fail first)"
 state_is completed; expect 0 "the campaign completed over HTTP"
 [ "$rc" -eq 0 ] || echo "  (campaign: $(campaign_json | field 'd["state"] + ": " + d["next"]'))"
 kill "$AGENTS" 2>/dev/null; wait "$AGENTS" 2>/dev/null

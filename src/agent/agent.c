@@ -440,8 +440,16 @@ int main(int argc, char **argv)
 		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	for (i = 0; i < n; i++) {
 		/* per-agent streams: a run with one seed draws the same for each
-		 * agent whatever the threads do */
-		agents[i].rng = seed ^ (0x9e3779b97f4a7c15ull * (i + 1));
+		 * agent whatever the threads do; the seed and the index mixed
+		 * (splitmix64's finaliser), so that neighbours' streams are not
+		 * shifted copies of one another */
+		{
+			uint64_t z = seed + 0x9e3779b97f4a7c15ull * (i + 1);
+
+			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+			z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+			agents[i].rng = z ^ (z >> 31);
+		}
 		(void)agent_rand(&agents[i]);
 		if (agent_open(&agents[i], initp, &d) != FW_OK) {
 			fprintf(stderr, "fwtrust-agent: %s\n", d.msg);

@@ -307,7 +307,7 @@ static int handle_cancel(const struct agent_config *cfg, struct agent *a, struct
 /* ---- the image download ---- */
 
 enum fetch_result { FETCH_OK, FETCH_INTEGRITY, FETCH_NETWORK, FETCH_LOCAL, FETCH_STOPPED,
-                    FETCH_CANCEL };
+                    FETCH_CANCEL, FETCH_GONE };
 
 struct fetch {
 	const struct agent_config *cfg;
@@ -575,6 +575,14 @@ static int fetch_image(struct fetch *f, const struct agent_deployment *dep,
 			if (restart(f) != 0)
 				goto fail;
 			continue;
+		}
+		if (f->bad_status == 404 || f->bad_status == 410) {
+			/* the action was withdrawn meanwhile (a pause, an abort):
+			 * not a failure of this device; the next poll says what
+			 * to do, and the part stays for a resume */
+			say(why, whycap, "HTTP %ld", f->bad_status);
+			close(f->fd);
+			return FETCH_GONE;
 		}
 		if (f->bad_status) {
 			say(err, sizeof(err), "HTTP %ld", f->bad_status);
@@ -872,6 +880,10 @@ static int handle_deployment(const struct agent_config *cfg, struct agent *a,
 		break;
 	case FETCH_STOPPED:
 		agent_vlog(cfg, a, "stopping: the partial download stays for the next run");
+		return AGENT_EXIT_OK;
+	case FETCH_GONE:
+		agent_vlog(cfg, a, "the image is no longer offered (%s): the action was withdrawn",
+		           why);
 		return AGENT_EXIT_OK;
 	case FETCH_CANCEL:
 		agent_vlog(cfg, a, "a cancel came during the download");
