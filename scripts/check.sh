@@ -61,6 +61,9 @@ run_build() { # label, build dir
   suite "$label e2e ddi" python3 tests/e2e/test_ddi.py "$dir"
   suite "$label e2e swupdate" python3 tests/e2e/test_swupdate.py "$dir"
   suite "$label e2e 1000 agents" python3 tests/e2e/test_fleet_agents.py "$dir"
+  suite "$label e2e bundle" python3 tests/e2e/test_bundle.py "$dir"
+  suite "$label e2e report" python3 tests/e2e/test_report.py "$dir"
+  suite "$label e2e retention" bash tests/e2e/test_retention.sh "$dir"
   suite "$label e2e demo" bash scripts/demo.sh "$dir/fwtrust" --quiet
 }
 

@@ -7,8 +7,10 @@
 # governed campaign over HTTP (four-eyes approvals, a 1% canary, 10%, the
 # rest; fwtrust serve speaks the hawkBit device API to a fleet of
 # reference agents, failures pause it, an operator resumes, integrity
-# failures quarantine devices), and an auditor proves a decision offline and
-# verifies the whole log. Usage: scripts/demo.sh path/to/fwtrust
+# failures quarantine devices), an auditor proves a decision offline and
+# verifies the whole log, and the campaign's evidence bundle (records,
+# proofs, keys, the audit report as HTML and PDF) is exported and checked
+# offline with only the log's public key. Usage: scripts/demo.sh path/to/fwtrust
 # [--quiet] (the sample fleet is made by tests/mkfleet beside fwtrust).
 # (--quiet: for the test suite; prints only the ok/FAIL lines.)
 set -u
@@ -319,6 +321,27 @@ expect 0 "decision proven offline"
 step "31. The whole log is rebuilt from its records, approvals re-verified, every checkpoint checked"
 show "$FW" audit verify --db fwtrust.db --checkpoint checkpoint.txt
 expect 0 "log verified"
+
+step "32. The security officer exports the campaign's evidence bundle: records, proofs, keys, envelope, report (HTML and PDF)"
+show "$FW" audit export --campaign c-0001 --out c-0001.bundle --db fwtrust.db
+expect 0 "bundle exported"
+
+step "33. The notified body checks it offline, with only the bundle and the log's public key"
+show "$FW" audit verify-bundle c-0001.bundle --key fwtrust.db-log.pub
+expect 0 "bundle verified offline"
+show "$FW" audit verify-bundle c-0001.bundle --key fwtrust.db-log.pub --device "$FIRST" --proofs proofs
+expect 0 "for $FIRST: eligible and why, what it received, what happened, each record proven"
+P=$(ls proofs/*.proof 2>/dev/null | tail -n 1)
+show "$FW" audit verify-proof --checkpoint c-0001.bundle/checkpoint.note --proof "$P" \
+  --record "${P%.proof}.record" --key fwtrust.db-log.pub
+expect 0 "one of its records proven alone (c2sp.org/tlog-proof)"
+cp -r c-0001.bundle forged.bundle
+sed -i '0,/"to":"failed"/s//"to":"installed"/' forged.bundle/records.jsonl
+show "$FW" audit verify-bundle forged.bundle --key fwtrust.db-log.pub
+expect 1 "a failure rewritten as an install in a copy: refused, the file named"
+show "$FW" audit summary c-0001.bundle --key fwtrust.db-log.pub
+expect 0 "the report's numbers on the terminal"
+say "  the audit report: $WORK/c-0001.bundle/report.html and report.pdf"
 
 say ""
 say "demo: $pass steps as expected, $fail not"

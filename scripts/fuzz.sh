@@ -16,6 +16,11 @@
 #   http_range  the HTTP server's Range header parser (fuzz/fuzz_http_range.c)
 #   ddi_feedback  hawkBit DDI feedback bodies, strict and SWUpdate's lenient
 #             ones (fuzz/fuzz_ddi_feedback.c)
+#   bundle    evidence-bundle files (manifest, batch proof, records,
+#             checkpoints, consistency proofs) through fw_bundle_verify
+#             (fuzz/fuzz_bundle.c; max_len 65536 unless FUZZ_MAX_LEN)
+#   record    the fast reader of evidence records against jansson
+#             (fuzz/fuzz_record.c)
 # The committed corpus is never written: new inputs land in the copy, and
 # crashes in build-fuzz/findings/<target>/ (see fuzz/README.md to turn one
 # into a permanent test).
@@ -33,8 +38,7 @@ cd "$ROOT"
 OUT=${FUZZ_OUT:-build-fuzz}
 SECONDS_TO_RUN=${FUZZ_SECONDS:-60}
 JOBS=${FUZZ_JOBS:-1}
-MAX_LEN=${FUZZ_MAX_LEN:-4096}
-TARGETS=${FUZZ_TARGETS:-envelope note proof devfile x509 policy swu http_range ddi_feedback}
+TARGETS=${FUZZ_TARGETS:-envelope note proof devfile x509 policy swu http_range ddi_feedback bundle record}
 CC=${FUZZ_CC:-}
 
 # Every source of libfwtrust (with libfwv, which it links whole), as
@@ -56,26 +60,35 @@ sources() { # target
 	devfile) echo "src/registry/devfile.c src/core/core.c" ;;
 	x509) echo "src/crypto/x509.c src/crypto/crypto.c src/core/core.c" ;;
 	policy) echo "src/rollout/policy.c src/core/core.c src/core/json.c" ;;
+	record) echo "src/core/core.c src/core/json.c" ;;
 	swu) echo "src/swu/swu.c src/crypto/crypto.c src/core/core.c" ;;
 	http_range) echo "src/http/http.c src/core/core.c" ;;
-	ddi_feedback) library_sources ;;
+	ddi_feedback | bundle) library_sources ;;
 	*) return 1 ;;
+	esac
+}
+
+# Longest input of each target: a bundle file (records, summary) is larger
+max_len() { # target
+	case "$1" in
+	bundle) echo "${FUZZ_MAX_LEN:-65536}" ;;
+	*) echo "${FUZZ_MAX_LEN:-4096}" ;;
 	esac
 }
 
 # Libraries of each target
 libs() { # target
 	case "$1" in
-	devfile | policy) echo "-ljansson -lcrypto" ;;
+	devfile | policy | record) echo "-ljansson -lcrypto" ;;
 	http_range) echo "-lmicrohttpd -lcrypto" ;;
-	ddi_feedback) echo "-ljansson -lsqlite3 -lmicrohttpd -lcrypto" ;;
+	ddi_feedback | bundle) echo "-ljansson -lsqlite3 -lmicrohttpd -lcrypto" ;;
 	*) echo "-lcrypto" ;;
 	esac
 }
 
 for t in $TARGETS; do
 	if ! sources "$t" >/dev/null || [ ! -d "fuzz/corpus/$t" ]; then
-		echo "fuzz: unknown target '$t' (known: envelope note proof devfile x509 policy swu http_range ddi_feedback)" >&2
+		echo "fuzz: unknown target '$t' (known: envelope note proof devfile x509 policy swu http_range ddi_feedback bundle record)" >&2
 		exit 2
 	fi
 done
@@ -118,6 +131,7 @@ for t in $TARGETS; do
 	mkdir -p "$CORPUS"
 	cp "$CORPUS_SRC"/* "$CORPUS/"
 	before=$(find "$CORPUS" -type f | wc -l)
+	MAX_LEN=$(max_len "$t")
 
 	echo "fuzz: $t: $before seed inputs, ${SECONDS_TO_RUN}s, $JOBS job(s), max_len $MAX_LEN"
 	log=$OUT/fuzz_$t.log

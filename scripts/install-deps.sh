@@ -17,6 +17,7 @@ packages=(
   libcurl4-openssl-dev                     # fwtrust-agent: the reference device agent
   swupdate                                 # the real SWUpdate client in the DDI end-to-end test
   wrk nginx-light                          # make bench: DDI polls/s against static nginx
+  chromium                                 # report.pdf (audit export) and the report's browser test
 )
 
 missing=()

@@ -2,6 +2,8 @@
 #ifndef FW_CLI_H
 #define FW_CLI_H
 
+#include <stdio.h>
+
 #include <jansson.h>
 
 #include "core/core.h"
@@ -67,6 +69,16 @@ int cmd_serve(int argc, char **argv);
 int cmd_device_token(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+/* fwtrust audit export | verify-bundle | summary (cmd_bundle.c): argv[0]
+ * is the subcommand; -1 when it is none of them */
+int cmd_audit_bundle(int argc, char **argv);
+/* fwtrust audit retention (cmd_retention.c) */
+int cmd_audit_retention(int argc, char **argv);
+/* The audit report on the terminal and as PDF (cmd_report.c): print a
+ * summary (fw_report_summary) as text; render report.html to PDF with
+ * headless Chromium (0, or 2 after printing why to stderr as cmd). */
+void cli_report_print(const json_t *summary, FILE *out);
+int cli_report_pdf(const char *cmd, const char *html_path, const char *pdf_path);
 int cmd_key(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

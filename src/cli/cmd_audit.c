@@ -24,7 +24,16 @@ static const char usage[] =
     "  verify [--checkpoint F ...] [--json]\n"
     "                                  rebuild the tree from the records and check every\n"
     "                                  checkpoint; F: checkpoints held outside the store\n"
+    "  export (--campaign ID | --release ID) --out DIR [--no-pdf]\n"
+    "                                  write the evidence bundle (records, proofs, keys,\n"
+    "                                  envelope, report) into the new directory DIR\n"
+    "  summary (DIR | --campaign ID | --release ID) [--json]\n"
+    "                                  the audit report's numbers on the terminal\n"
+    "  retention [--set DATE|default --as NAME] [--json]\n"
+    "                                  what the retention policy keeps, and until when\n"
     "Offline, without a store:\n"
+    "  verify-bundle DIR [--key LOG.pub] [--json] [--device ID [--proofs OUTDIR]]\n"
+    "                                  check a bundle; answer for one device\n"
     "  verify-proof --checkpoint F --proof F --record F --key K.pub [--origin O]\n"
     "  verify-consistency --old F --new F --proof F --key K.pub [--origin O]\n"
     "\n"
@@ -514,6 +523,10 @@ int cmd_audit(int argc, char **argv)
 	size_t i;
 	int rc;
 
+	if (argc > 1 && strcmp(argv[1], "retention") == 0)
+		return cmd_audit_retention(argc - 1, argv + 1);
+	if (argc > 1 && (rc = cmd_audit_bundle(argc - 1, argv + 1)) >= 0)
+		return rc;
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		fputs(usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;

@@ -144,6 +144,11 @@ FW_NODISCARD int fw_b64_decode(const char *in, size_t in_len, uint8_t *out, size
  * *out malloc'd and NUL-ended. FW_E_FORMAT names the offending key/value.
  */
 FW_NODISCARD int fw_json_canonical(const void *v, char **out, size_t *len, struct fw_diag *d);
+/* A record's JSON text read into a jansson value (returned as void *, a new
+ * reference, NULL when it is not JSON): the same value json_loadb gives,
+ * several times faster for canonical records (the top level is split by
+ * hand; nested values and escaped strings go to jansson). */
+void *fw_json_load_record(const char *s, size_t len);
 /* The same form written piece by piece, for a writer that knows its keys
  * (eligibility decision records): a growing buffer that remembers running
  * out of memory instead of failing each call (check .oom at the end).

@@ -17,6 +17,7 @@
 #define FW_EVIDENCE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -314,5 +315,117 @@ FW_NODISCARD int fw_evidence_verify_consistency(const char *old_note, size_t old
                                                 const char *proof, size_t proof_len,
                                                 const uint8_t pub[32], const char *origin,
                                                 struct fw_diag *d);
+
+/* ---- the audit report (report.c) ---- */
+
+/*
+ * The numbers of an evidence bundle, computed from its records alone, so
+ * that export (from the store) and verify-bundle/summary (from the bundle)
+ * get the same: the release and its signing facts, the campaign and its
+ * approvals, eligibility by reason, the devices' final update states, the
+ * timeline of devices per state with stage boundaries and pauses, the failed,
+ * rolled-back and quarantined devices, the CRA mapping with the records each
+ * row rests on. Fed in index order; memory stays bounded whatever the
+ * number of devices (lists of devices are capped, totals are counts).
+ * The summary document is described in docs/report.md.
+ */
+struct fw_report;
+/* kind "campaign" or "release"; id the campaign id or release id. NULL on
+ * allocation failure. */
+struct fw_report *fw_report_new(const char *kind, const char *id);
+void fw_report_free(struct fw_report *r);
+/* One record of the bundle (parsed), at its log index, in index order. */
+FW_NODISCARD int fw_report_add(struct fw_report *r, uint64_t idx, const json_t *record,
+                               struct fw_diag *d);
+/* The summary (new reference), anchored to the bundle's checkpoint and
+ * naming the log's vkey; NULL on allocation failure. */
+json_t *fw_report_summary(struct fw_report *r, const struct fw_checkpoint *anchor,
+                          const char *log_vkey);
+/* report.html for a summary: one self-contained file (inline CSS and SVG,
+ * no script, no external assets) that prints well. */
+FW_NODISCARD int fw_report_html(const json_t *summary, FILE *out, struct fw_diag *d);
+
+/* ---- evidence bundles (bundle.c) ---- */
+
+/* Progress of long work: done and total (0: unknown) in records. */
+typedef void (*fw_progress_fn)(void *arg, uint64_t done, uint64_t total);
+
+struct fw_bundle_opts {
+	const char *campaign;          /* a campaign's bundle, or */
+	const char *release;           /* a release's (id or unique prefix) */
+	const char *dir;               /* created by export; must not exist */
+	fw_progress_fn progress;
+	void *progress_arg;
+};
+struct fw_bundle_info {
+	uint64_t records;              /* records in the bundle */
+	uint64_t devices;              /* members of its campaigns */
+	uint64_t checkpoints;          /* signed checkpoints in it, the anchor included */
+	struct fw_checkpoint anchor;   /* the checkpoint every proof is against */
+	json_t *summary;               /* the report's numbers (new reference; caller frees) */
+};
+/*
+ * Export a bundle (docs/bundles.md) into opts->dir: the records that
+ * concern the campaign or release and everything they refer to, a batch
+ * inclusion proof of all of them against one signed checkpoint (signed
+ * now with the log key when the log grew since the latest), the earlier
+ * checkpoints since the first of them with consistency proofs, the log's
+ * and the approvers' public keys, the release's envelope and kept files,
+ * summary.json and report.html. Streams the records: memory does not grow
+ * with the number of devices. The manifest is written by fw_bundle_seal,
+ * after the caller added what it adds (the PDF). On failure the directory
+ * is removed.
+ */
+FW_NODISCARD int fw_bundle_export(struct fw_store *s, const struct fw_bundle_opts *opts,
+                                  struct fw_bundle_info *info, struct fw_diag *d);
+/* Write manifest.txt: "<sha256 hex>  <path>" for every file of the bundle
+ * (sha256sum -c reads it), sorted by path. */
+FW_NODISCARD int fw_bundle_seal(const char *dir, struct fw_diag *d);
+/* Remove a directory tree fw_bundle_export created (best effort). */
+void fw_bundle_discard(const char *dir);
+
+/* A finding of fw_bundle_verify: a stable code (docs/bundles.md), the
+ * file it concerns and the record index (UINT64_MAX: none). */
+struct fw_bundle_finding {
+	const char *code;
+	char file[128];
+	uint64_t record;
+	char detail[300];
+};
+typedef void (*fw_bundle_fn)(void *arg, const struct fw_bundle_finding *f);
+struct fw_bundle_result {
+	char kind[16];                 /* "campaign" or "release" */
+	char id[128];
+	uint64_t records, files, checkpoints, approvals;
+	uint64_t findings;
+	int key_pinned;                /* the log key was given, not taken from the bundle */
+	struct fw_checkpoint anchor;
+	json_t *summary;               /* recomputed from the records (new reference) */
+};
+/* One device's records in a bundle, found while it is verified: each
+ * {"idx", "record" (parsed), "proof" (file name, with proofs_dir)}; with
+ * proofs_dir (created) a c2sp.org/tlog-proof (<idx>.proof) and the exact
+ * record (<idx>.record) of each, cut from the batch proof, that
+ * `fwtrust audit verify-proof` checks against checkpoint.note alone. */
+#define FW_BUNDLE_QUERY_MAX 4096   /* records of one device */
+struct fw_bundle_query {
+	const char *device;
+	const char *proofs_dir;        /* NULL: no proof files */
+	json_t *records;               /* out (new reference) */
+	uint64_t proofs;               /* out: proof files written */
+};
+/*
+ * Verify a bundle offline, with no store and no network: every finding is
+ * reported through fn and counted. pub: the log's public key the auditor
+ * holds (NULL: the bundle's own log.pub, which res->key_pinned says).
+ * q: NULL, or a device whose records to collect. FW_OK when it could be
+ * read (findings say whether it verified); FW_E_IO and the like when the
+ * directory cannot be read at all.
+ */
+FW_NODISCARD int fw_bundle_verify(const char *dir, const uint8_t *pub,
+                                  struct fw_bundle_query *q, fw_bundle_fn fn, void *arg,
+                                  fw_progress_fn progress, void *progress_arg,
+                                  struct fw_bundle_result *res, struct fw_diag *d);
+void fw_bundle_result_clear(struct fw_bundle_result *res);
 
 #endif

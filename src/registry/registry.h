@@ -366,4 +366,68 @@ FW_NODISCARD int fw_registry_target_attrs(struct fw_store *s, const char *device
                                           const json_t *data, int mode, int64_t now_ms,
                                           const char *actor, uint64_t *idx, struct fw_diag *d);
 
+/* ---- retention (retention.c) ----
+ * How long the evidence must be kept at least (docs/retention.md). fwtrust
+ * deletes no record, checkpoint or blob, ever: the retention date is for
+ * the people who keep copies of the store (backups, archives, exported
+ * bundles) and for the audit report. The setting is "default" (the latest
+ * support_until of any device in the registry plus FW_RETENTION_YEARS;
+ * ten years from today while there are no devices) or a date an admin
+ * set, which may be later than that floor, never earlier (CRA Art.
+ * 13(13), 13(9)). It is kept in the store's meta and changed only with a
+ * retention.set record. Dates are "YYYY-MM-DD" (UTC days). */
+#define FW_RETENTION_YEARS 10
+#define FW_RETENTION_DATE 16 /* bytes of a date, NUL included */
+struct fw_retention {
+	char setting[FW_RETENTION_DATE];        /* "default" or the date set */
+	char until[FW_RETENTION_DATE];          /* keep at least until: the later of the
+	                                           date set and floor */
+	char floor[FW_RETENTION_DATE];          /* the least the policy may keep */
+	char latest_support[FW_RETENTION_DATE]; /* latest support_until, "" without devices */
+	uint64_t latest_support_devices;        /* devices whose support ends then */
+	uint64_t devices;                       /* devices in the registry */
+	int no_devices;                         /* floor is ten years from today */
+	int overtaken;                          /* the date set is now below floor (devices
+	                                           with longer support came later) */
+	int has_record;                         /* the setting's retention.set record: */
+	uint64_t record;
+	char by[80];                            /* the operator who set it */
+	int64_t set_ts;                         /* its ts (Unix ms) */
+	uint64_t records;                       /* the evidence log: records, */
+	int64_t first_ts, last_ts;              /* ts of the first and the last one, */
+	uint64_t checkpoints;                   /* signed checkpoints, */
+	uint64_t checkpoint_size;               /* the latest one's tree size */
+	uint64_t blobs, blob_bytes;             /* files under <db>.objects/sha256/ */
+};
+/*
+ * The retention view at now (Unix seconds): the setting, the date it
+ * yields, its basis and what the store keeps, read in one snapshot. r is
+ * written on FW_OK and on FW_E_TAMPER: the stored setting differs from the
+ * retention.set record it points at (the meta row was edited outside
+ * fwtrust; d says how): then r shows what the record says, never below
+ * floor. FW_E_STORE (a device's support_until is not a date), FW_E_IO (the
+ * blob directory cannot be read), the store's errors.
+ */
+FW_NODISCARD int fw_registry_retention_get(struct fw_store *s, int64_t now,
+                                           struct fw_retention *r, struct fw_diag *d);
+struct fw_retention_change {
+	char previous[FW_RETENTION_DATE]; /* the setting before ("default" if never set) */
+	char until[FW_RETENTION_DATE];    /* the date the setting yields now */
+	int changed;                      /* 0: it was that already, nothing recorded */
+	uint64_t idx;                     /* the retention.set record, when changed */
+};
+/*
+ * Set the retention to value ("default" or "YYYY-MM-DD") as operator by
+ * (an active admin), recorded as retention.set (retention, until, by,
+ * previous; refs: the operator's operator.add record and the previous
+ * retention.set) in the same transaction, judged at now (Unix seconds).
+ * The same setting again records nothing (out->changed 0). *out written
+ * on FW_OK. FW_E_ARG (value), FW_E_NOT_FOUND (no such operator),
+ * FW_E_VERIFY (not an active admin; a date below the floor: d names it),
+ * the store's errors; on failure nothing is written.
+ */
+FW_NODISCARD int fw_registry_retention_set(struct fw_store *s, const char *value,
+                                           const char *by, const char *actor, int64_t now,
+                                           struct fw_retention_change *out, struct fw_diag *d);
+
 #endif

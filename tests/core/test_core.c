@@ -286,6 +286,46 @@ static void t_base64(void)
 	CHECK_EQ(fw_b64_decode("AAAA AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", 44, out, 32), FW_E_FORMAT);
 }
 
+
+/* fw_json_load_record gives json_loadb's value, or NULL where it does */
+static void t_load_record(void)
+{
+	static const char *const in[] = {
+	    "{\"a\":1,\"b\":\"x\",\"c\":[1,2,{\"d\":null}],\"e\":{},\"f\":[],\"g\":true,\"h\":false}",
+	    "{\"refs\":[{\"idx\":3,\"lh\":\"ab\"}],\"to\":\"installed\",\"ts\":1795707499675,\"v\":1}",
+	    "{\"s\":\"a\\\"b\\\\c\\n\\u00e9\"}",     /* escapes: jansson reads the string */
+	    "{\"s\":\"\xc3\xa9\"}",                  /* UTF-8 */
+	    "{\"s\":\"\xc3\"}",                      /* broken UTF-8: NULL */
+	    "{\"s\":\"a\x01\"}",                     /* raw control character: NULL */
+	    "{\"n\":-0,\"m\":-12,\"r\":1.5,\"e\":1e3}", /* -0, negatives, reals */
+	    "{\"n\":012}",                           /* leading zero: NULL */
+	    "{\"n\":123456789012345678901234}",      /* too large: NULL */
+	    "{\"a\":1,\"a\":2}",                     /* a key twice: the last */
+	    "{ \"a\" : 1 }",                         /* whitespace */
+	    "{\"a\":1}x",                            /* trailing bytes: NULL */
+	    "{\"a\":1",                              /* not closed: NULL */
+	    "{\"a\":[1,2}",                          /* wrong bracket: NULL */
+	    "{\"a\":\"\\u0000\"}",                   /* NUL: NULL */
+	    "{\"\\u0061\":1}",                       /* escaped key */
+	    "{}",
+	    "[1]",
+	    "{\"a\":tru}",
+	    "{\"a\":}",
+	    "{\"\":1}",
+	    "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+	};
+
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		json_t *a = json_loadb(in[i], strlen(in[i]), 0, NULL);
+		json_t *b = fw_json_load_record(in[i], strlen(in[i]));
+
+		if ((a == NULL) != (b == NULL) || (a && !json_equal(a, b)))
+			harness_fail(__FILE__, __LINE__, "input %zu: %s", i, in[i]);
+		json_decref(a);
+		json_decref(b);
+	}
+}
+
 static const struct harness_test tests[] = {
     {"canonical_json_jcs_subset", t_canonical_json},
     {"base64_canonical", t_base64},
@@ -296,5 +336,6 @@ static const struct harness_test tests[] = {
     {"files_commit_all_or_nothing", t_files_commit},
     {"file_read_limits", t_file_read},
     {"time_and_error_names", t_time_and_errors},
+    {"load_record_is_json_loadb", t_load_record},
 };
 HARNESS_MAIN(tests)
