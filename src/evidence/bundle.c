@@ -1174,30 +1174,52 @@ int fw_bundle_export(struct fw_store *s, const struct fw_bundle_opts *opts,
 struct paths {
 	char **v;
 	size_t n, cap;
-	size_t root_len;
-	int oom;
 };
-static struct paths *g_paths; /* nftw has no argument: one walk at a time */
-
-static int list_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static int add_path(struct paths *p, const char *rel)
 {
-	struct paths *p = g_paths;
-	char **v;
+	char **v = fw_grow(p->v, &p->cap, p->n + 1, sizeof(*v));
 
-	(void)st;
-	(void)ftw;
-	if (flag != FTW_F)
-		return 0;
-	v = fw_grow(p->v, &p->cap, p->n + 1, sizeof(*v));
-	if (v == NULL || (v[p->n] = strdup(path + p->root_len + 1)) == NULL) {
-		p->oom = 1;
-		if (v)
-			p->v = v;
-		return 1;
-	}
+	if (v == NULL)
+		return -1;
 	p->v = v;
+	if ((v[p->n] = strdup(rel)) == NULL)
+		return -1;
 	p->n++;
 	return 0;
+}
+
+/* Regular files under dir/rel, recursively (symbolic links and other
+ * kinds are neither followed nor listed). */
+static int walk_dir(const char *dir, const char *rel, int depth, struct paths *p)
+{
+	char path[4200];
+	DIR *d;
+	struct dirent *e;
+	int rc = 0;
+
+	if (depth > 8)
+		return 0;
+	snprintf(path, sizeof(path), "%s%s%s", dir, rel[0] ? "/" : "", rel);
+	d = opendir(path);
+	if (d == NULL)
+		return -1;
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		char sub[4200], full[8400];
+		struct stat st;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(sub, sizeof(sub), "%s%s%s", rel, rel[0] ? "/" : "", e->d_name);
+		snprintf(full, sizeof(full), "%s/%s", dir, sub);
+		if (lstat(full, &st) != 0)
+			continue;
+		if (S_ISREG(st.st_mode))
+			rc = add_path(p, sub) ? -2 : 0;
+		else if (S_ISDIR(st.st_mode))
+			rc = walk_dir(dir, sub, depth + 1, p);
+	}
+	closedir(d);
+	return rc;
 }
 
 static int by_str(const void *a, const void *b)
@@ -1212,23 +1234,23 @@ static void paths_free(struct paths *p)
 	free(p->v);
 }
 
-/* Every regular file under dir, relative, sorted (symbolic links are not
- * followed and not listed). */
+/* Every regular file under dir, relative, sorted. */
 static int list_files(const char *dir, struct paths *p, struct fw_diag *d)
 {
 	int rc;
 
 	memset(p, 0, sizeof(*p));
-	p->root_len = strlen(dir);
-	while (p->root_len > 1 && dir[p->root_len - 1] == '/')
-		p->root_len--;
-	g_paths = p;
-	rc = nftw(dir, list_one, 16, FTW_PHYS);
-	g_paths = NULL;
-	if (p->oom)
+	rc = walk_dir(dir, "", 0, p);
+	if (rc == -2) {
+		paths_free(p);
+		memset(p, 0, sizeof(*p));
 		return oom(d);
-	if (rc != 0)
+	}
+	if (rc != 0) {
+		paths_free(p);
+		memset(p, 0, sizeof(*p));
 		return fw_diag_set(d, FW_E_IO, "%s: %s", dir, strerror(errno));
+	}
 	qsort(p->v, p->n, sizeof(*p->v), by_str);
 	return FW_OK;
 }
