@@ -182,7 +182,7 @@ if [ "${BENCH_ROLLOUT_DEVICES:-1000000}" != 0 ]; then
 fi
 if [ "${BENCH_BUNDLE_DEVICES:-1000000}" != 0 ]; then
 	echo
-	"$bench_bundle" --devices "${BENCH_BUNDLE_DEVICES:-1000000}"
+	"$bench_bundle" --devices "${BENCH_BUNDLE_DEVICES:-1000000}" --fwtrust "$fwtrust"
 fi
 if [ "${BENCH_DDI_DEVICES:-10000}" != 0 ]; then
 	echo
