@@ -36,10 +36,18 @@ expect_js() { local got; got=$(js "$1"); [ "$got" = "$2" ] || bad "$1 is '$got',
 
 # swu CERT FILE [swupdate args...]: run swupdate, log in $swlog
 swu() {
-  local cert=$1 file=$2 tmp; shift 2
-  tmp=$(mktemp -d "$T/swtmp.XXXXXX")
-  swlog=$(TMPDIR=$tmp timeout 120 swupdate -l 4 -k "$cert" "$@" -i "$file" 2>&1)
-  rm -rf "$tmp"
+  local cert=$1 file=$2 tmp try; shift 2
+  # swupdate 2022.12 in -c mode now and then parses sw-description.sig
+  # while its other thread is still writing it ("cannot be parsed as
+  # DER-encoded CMS signature blob"; seen in make check under load): its
+  # race, not the file's. Such a run says nothing about the .swu, so it is
+  # run again (at most twice more); any other answer stands.
+  for try in 1 2 3; do
+    tmp=$(mktemp -d "$T/swtmp.XXXXXX")
+    swlog=$(TMPDIR=$tmp timeout 120 swupdate -l 4 -k "$cert" "$@" -i "$file" 2>&1)
+    rm -rf "$tmp"
+    printf '%s' "$swlog" | grep -q "cannot be parsed as DER-encoded CMS" || break
+  done
 }
 accepted() { printf '%s' "$swlog" | grep -q "SWUpdate was successful" &&
              ! printf '%s' "$swlog" | grep -q "Image invalid"; }
@@ -107,12 +115,17 @@ swu p256.pem dev.swu -H board:1.0 -c; expect_accepted "dev.swu"
 end
 
 begin "swupdate refuses: one image byte flipped, other signer, other board"
-cp p256.swu flip.swu
+# a real install (rawfile into a scratch file), not -c: swupdate 2022.12's
+# check mode once reported success for this file under load without a
+# word about the image (its threads race); an install must hash every byte
+run "$FW" sign --format swu --key p256.key --cert p256.pem "${SIGN[@]}" --swu-path "$T/flipped.bin" --out flip.swu
+expect_rc 0
 flip_byte flip.swu $(( $(image_at flip.swu fw.bin) + 5000 ))
-swu p256.pem flip.swu -H board:1.0 -c; expect_refused "HASH mismatch" flip.swu
+swu p256.pem flip.swu -H board:1.0 -B none -M -m; expect_refused "HASH mismatch" flip.swu
+! cmp -s flipped.bin fw.bin || bad "the flipped image was installed"
 run "$FW" sign --format swu --key other.key --cert other.pem "${SIGN[@]}" --out other.swu; expect_rc 0
-# (swupdate 2022.12 -c now and then reads the .sig before it is all written
-# and says so instead: a refusal all the same)
+# (after three runs that all hit swupdate's .sig race, the refusal it
+# prints is that one: a refusal all the same)
 SIGFAIL="Authentication of all signatures failed|cannot be parsed as DER-encoded CMS"
 swu p256.pem other.swu -H board:1.0 -c; expect_refused "$SIGFAIL" other.swu
 swu other.pem other.swu -H board:1.0 -c; expect_accepted "other.swu with its own certificate"
