@@ -115,21 +115,32 @@ swu p256.pem dev.swu -H board:1.0 -c; expect_accepted "dev.swu"
 end
 
 begin "swupdate refuses: one image byte flipped, other signer, other board"
-# a real install (rawfile into a scratch file), not -c: swupdate 2022.12's
-# check mode once reported success for this file under load without a
-# word about the image (its threads race); an install must hash every byte
+# Refusals are checked with real installs (rawfile into a scratch file),
+# never -c: under load swupdate 2022.12's check mode once reported success
+# for a flipped image byte, and once for a file of another signer, without
+# a word (its threads race); an install verifies the signature and hashes
+# every byte before the handler's file is complete, and the file must not
+# end up as the image.
+refused_install() { # why file target...
+  local why=$1 file=$2 target=$3; shift 3
+  rm -f "$target"
+  swu p256.pem "$file" "$@" -B none -M -m; expect_refused "$why" "$file"
+  ! cmp -s "$target" fw.bin || bad "$file was installed"
+}
 run "$FW" sign --format swu --key p256.key --cert p256.pem "${SIGN[@]}" --swu-path "$T/flipped.bin" --out flip.swu
 expect_rc 0
 flip_byte flip.swu $(( $(image_at flip.swu fw.bin) + 5000 ))
-swu p256.pem flip.swu -H board:1.0 -B none -M -m; expect_refused "HASH mismatch" flip.swu
-! cmp -s flipped.bin fw.bin || bad "the flipped image was installed"
-run "$FW" sign --format swu --key other.key --cert other.pem "${SIGN[@]}" --out other.swu; expect_rc 0
+refused_install "HASH mismatch" flip.swu flipped.bin -H board:1.0
+run "$FW" sign --format swu --key other.key --cert other.pem "${SIGN[@]}" --swu-path "$T/other.bin" --out other.swu
+expect_rc 0
 # (after three runs that all hit swupdate's .sig race, the refusal it
 # prints is that one: a refusal all the same)
 SIGFAIL="Authentication of all signatures failed|cannot be parsed as DER-encoded CMS"
-swu p256.pem other.swu -H board:1.0 -c; expect_refused "$SIGFAIL" other.swu
+refused_install "$SIGFAIL" other.swu other.bin -H board:1.0
 swu other.pem other.swu -H board:1.0 -c; expect_accepted "other.swu with its own certificate"
-swu p256.pem p256.swu -H board:2.0 -c; expect_refused "SW not compatible with hardware" "p256.swu on board:2.0"
+run "$FW" sign --format swu --key p256.key --cert p256.pem "${SIGN[@]}" --swu-path "$T/board.bin" --out board.swu
+expect_rc 0
+refused_install "SW not compatible with hardware" board.swu board.bin -H board:2.0
 end
 
 begin "EKU codeSigning: refused by default, accepted with --cert-purpose codeSigning"
