@@ -64,6 +64,7 @@ run_build() { # label, build dir
   suite "$label e2e bundle" python3 tests/e2e/test_bundle.py "$dir"
   suite "$label e2e report" python3 tests/e2e/test_report.py "$dir"
   suite "$label e2e retention" bash tests/e2e/test_retention.sh "$dir"
+  suite "$label e2e vuln" bash tests/e2e/test_vuln.sh "$dir"
   suite "$label e2e demo" bash scripts/demo.sh "$dir/fwtrust" --quiet
 }
 

@@ -21,6 +21,8 @@
 #             (fuzz/fuzz_bundle.c; max_len 65536 unless FUZZ_MAX_LEN)
 #   record    the fast reader of evidence records against jansson
 #             (fuzz/fuzz_record.c)
+#   advisory  advisories: CVSS v3.x vectors and every field of vuln add
+#             (fuzz/fuzz_advisory.c)
 # The committed corpus is never written: new inputs land in the copy, and
 # crashes in build-fuzz/findings/<target>/ (see fuzz/README.md to turn one
 # into a permanent test).
@@ -38,7 +40,7 @@ cd "$ROOT"
 OUT=${FUZZ_OUT:-build-fuzz}
 SECONDS_TO_RUN=${FUZZ_SECONDS:-60}
 JOBS=${FUZZ_JOBS:-1}
-TARGETS=${FUZZ_TARGETS:-envelope note proof devfile x509 policy swu http_range ddi_feedback bundle record}
+TARGETS=${FUZZ_TARGETS:-envelope note proof devfile x509 policy swu http_range ddi_feedback bundle record advisory}
 CC=${FUZZ_CC:-}
 
 # Every source of libfwtrust (with libfwv, which it links whole), as
@@ -64,6 +66,8 @@ sources() { # target
 	swu) echo "src/swu/swu.c src/crypto/crypto.c src/core/core.c" ;;
 	http_range) echo "src/http/http.c src/core/core.c" ;;
 	ddi_feedback | bundle) library_sources ;;
+	# src/vuln/advisory.c also holds vuln add (the store and the log)
+	advisory) library_sources ;;
 	*) return 1 ;;
 	esac
 }
@@ -81,14 +85,14 @@ libs() { # target
 	case "$1" in
 	devfile | policy | record) echo "-ljansson -lcrypto" ;;
 	http_range) echo "-lmicrohttpd -lcrypto" ;;
-	ddi_feedback | bundle) echo "-ljansson -lsqlite3 -lmicrohttpd -lcrypto" ;;
+	ddi_feedback | bundle | advisory) echo "-ljansson -lsqlite3 -lmicrohttpd -lcrypto" ;;
 	*) echo "-lcrypto" ;;
 	esac
 }
 
 for t in $TARGETS; do
 	if ! sources "$t" >/dev/null || [ ! -d "fuzz/corpus/$t" ]; then
-		echo "fuzz: unknown target '$t' (known: envelope note proof devfile x509 policy swu http_range ddi_feedback bundle record)" >&2
+		echo "fuzz: unknown target '$t' (known: envelope note proof devfile x509 policy swu http_range ddi_feedback bundle record advisory)" >&2
 		exit 2
 	fi
 done

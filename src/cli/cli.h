@@ -63,6 +63,7 @@ int cmd_crl(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
 int cmd_eligibility(int argc, char **argv);
 int cmd_operator(int argc, char **argv);
+int cmd_vuln(int argc, char **argv);
 int cmd_campaign(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_serve(int argc, char **argv);

@@ -73,6 +73,12 @@ static const char usage[] =
     "  serve          the hawkBit-compatible device API over HTTP (SWUpdate, fwtrust-agent),\n"
     "                 ticking campaigns and signing checkpoints while it runs\n"
     "\n"
+    "vulnerabilities:\n"
+    "  vuln add       record an advisory: product, family, affected range, fix (recorded)\n"
+    "  vuln list|show the advisories\n"
+    "  vuln affected  the affected devices now: exposed, being remediated, remediated,\n"
+    "                 cannot be remediated, isolated (recorded)\n"
+    "\n"
     "evidence:\n"
     "  audit ...      checkpoints, proofs and full verification of the log\n"
     "                 (run 'fwtrust audit --help')\n"
@@ -307,6 +313,8 @@ int main(int argc, char **argv)
 		return cmd_simulate(argc - 1, argv + 1);
 	if (strcmp(cmd, "serve") == 0)
 		return cmd_serve(argc - 1, argv + 1);
+	if (strcmp(cmd, "vuln") == 0)
+		return cmd_vuln(argc - 1, argv + 1);
 	fprintf(stderr, "fwtrust: unknown command '%s' (run 'fwtrust --help')\n", cmd);
 	return EXIT_USAGE;
 }

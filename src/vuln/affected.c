@@ -1,0 +1,363 @@
+/*
+ * The affected cohort of an advisory: one pass over the registry's devices,
+ * each put in a bucket (docs/vuln.md); the members of the campaigns that
+ * remediate it are read first, one rollout scan per campaign, into a hash
+ * set, so the pass does no further reads. The cohort list is kept as a
+ * blob and recorded with the counts in one vuln.affected record.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "vuln/vuln.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/crypto.h"
+#include "evidence/evidence.h"
+#include "registry/registry.h"
+#include "rollout/rollout.h"
+
+#define MAX_CAMPAIGNS 64 /* remediating campaigns named in one record */
+#define FINAL INT64_MAX  /* due_ms of a device failed for good (engine.c) */
+
+static const char *const buckets[FW_VB_COUNT] = {
+    NULL, "isolated", "cannot_be_remediated", "being_remediated", "exposed", "remediated"};
+
+const char *fw_vuln_bucket_name(int b)
+{
+	return b > FW_VB_NONE && b < FW_VB_COUNT ? buckets[b] : NULL;
+}
+
+int fw_vuln_bucket_parse(const char *name)
+{
+	int i;
+
+	for (i = 1; name && i < FW_VB_COUNT; i++)
+		if (strcmp(name, buckets[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* the last day of support has passed at now (as eligibility's support.ended) */
+static int support_ended(const char *until, int64_t now)
+{
+	int64_t days;
+
+	if (fw_date_parse(until, &days) != FW_OK)
+		return 1; /* not a date: no support period can be shown */
+	return now >= (days + 1) * 86400;
+}
+
+int fw_vuln_release_fixes(const struct fw_vuln_advisory *a, const struct fw_semver *v)
+{
+	if (fw_range_match(&a->affected, v))
+		return 0;
+	return !a->has_fixed || fw_semver_cmp(v, &a->fixed) >= 0;
+}
+
+int fw_vuln_classify(const struct fw_vuln_advisory *a, const struct fw_device_row *dev,
+                     const struct fw_cert_row *cert, int64_t now, int in_campaign)
+{
+	struct fw_semver v;
+	int parsed;
+
+	if (strcmp(dev->product, a->product) != 0 ||
+	    (a->family[0] && strcmp(dev->family, a->family) != 0))
+		return FW_VB_NONE;
+	parsed = fw_semver_parse(dev->fw_version, &v, NULL) == FW_OK;
+	/* a version that cannot be compared cannot be shown to be safe:
+	 * default-deny, it is judged as affected */
+	if (parsed && !fw_range_match(&a->affected, &v))
+		return a->has_fixed && fw_semver_cmp(&v, &a->fixed) >= 0 ? FW_VB_REMEDIATED
+		                                                        : FW_VB_NONE;
+	if (strcmp(dev->lifecycle, "quarantined") == 0 ||
+	    strcmp(fw_cert_state(dev, cert, now), "revoked") == 0)
+		return FW_VB_ISOLATED;
+	if (strcmp(dev->lifecycle, "end_of_support") == 0 ||
+	    strcmp(dev->lifecycle, "decommissioned") == 0 || support_ended(dev->support_until, now))
+		return FW_VB_CANNOT;
+	return in_campaign ? FW_VB_REMEDIATING : FW_VB_EXPOSED;
+}
+
+/* ---- a set of device ids (open addressing, FNV-1a) ---- */
+
+struct idset {
+	char **slot;
+	size_t cap, n;
+};
+
+static uint64_t fnv(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+static int idset_has(const struct idset *t, const char *id)
+{
+	size_t i;
+
+	if (t->cap == 0)
+		return 0;
+	for (i = fnv(id) & (t->cap - 1); t->slot[i]; i = (i + 1) & (t->cap - 1))
+		if (strcmp(t->slot[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+static int idset_add(struct idset *t, const char *id)
+{
+	size_t i;
+
+	if ((t->n + 1) * 2 > t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 1024, k;
+		char **ns = calloc(cap, sizeof(*ns));
+
+		if (ns == NULL)
+			return FW_E_NOMEM;
+		for (k = 0; k < t->cap; k++) {
+			if (t->slot[k] == NULL)
+				continue;
+			for (i = fnv(t->slot[k]) & (cap - 1); ns[i]; i = (i + 1) & (cap - 1))
+				;
+			ns[i] = t->slot[k];
+		}
+		free(t->slot);
+		t->slot = ns;
+		t->cap = cap;
+	}
+	for (i = fnv(id) & (t->cap - 1); t->slot[i]; i = (i + 1) & (t->cap - 1))
+		if (strcmp(t->slot[i], id) == 0)
+			return FW_OK;
+	t->slot[i] = strdup(id);
+	if (t->slot[i] == NULL)
+		return FW_E_NOMEM;
+	t->n++;
+	return FW_OK;
+}
+
+static void idset_clear(struct idset *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->cap; i++)
+		free(t->slot[i]);
+	free(t->slot);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ---- the computation ---- */
+
+struct run {
+	struct fw_vuln_advisory a;
+	uint64_t adv_rec;
+	uint8_t adv_lh[32];
+	int64_t now;
+	struct idset members;
+	char campaigns[MAX_CAMPAIGNS][32];
+	size_t ncampaigns;
+	struct fw_jbuf list;
+	struct fw_vuln_cohort *c;
+};
+
+/* an unfinished member: not installed, not ineligible, not rolled back,
+ * not failed for good */
+static int member_fn(void *arg, const struct fw_rollout_row *r)
+{
+	struct run *x = arg;
+
+	if (r->state == FW_U_INSTALLED || r->state == FW_U_INELIGIBLE ||
+	    r->state == FW_U_ROLLED_BACK || (r->state == FW_U_FAILED && r->due_ms == FINAL))
+		return 0;
+	return idset_add(&x->members, r->device);
+}
+
+/* The running or paused campaigns whose release fixes the advisory. */
+static int find_campaigns(struct fw_store *s, struct run *x, struct fw_diag *d)
+{
+	json_t *all = NULL, *c, *rel = NULL;
+	struct fw_semver v;
+	size_t i;
+	int rc = fw_campaign_list(s, &all, d);
+
+	if (rc != FW_OK)
+		return rc;
+	json_array_foreach(all, i, c) {
+		const char *st = json_string_value(json_object_get(c, "state"));
+		const char *id = json_string_value(json_object_get(c, "id"));
+		const char *rid = json_string_value(json_object_get(c, "release_id"));
+		const char *ver, *status;
+
+		if (st == NULL || id == NULL || rid == NULL) {
+			rc = fw_diag_set(d, FW_E_STORE, "a campaign document is malformed");
+			break;
+		}
+		if (strcmp(st, "running") != 0 && strcmp(st, "paused") != 0)
+			continue;
+		rc = fw_registry_release_get(s, rid, &rel, d);
+		if (rc != FW_OK)
+			break;
+		ver = json_string_value(json_object_get(rel, "version"));
+		status = json_string_value(json_object_get(rel, "status"));
+		/* a release without a semantic version cannot be shown to fix it,
+		 * and one signed by a key revoked since is never delivered */
+		if (ver && status && strcmp(status, "ok") == 0 &&
+		    fw_semver_parse(ver, &v, NULL) == FW_OK && fw_vuln_release_fixes(&x->a, &v)) {
+			if (x->ncampaigns == MAX_CAMPAIGNS) {
+				json_decref(rel);
+				rc = fw_diag_set(d, FW_E_CONFLICT,
+				                 "more than %d campaigns remediate advisory %s",
+				                 MAX_CAMPAIGNS, x->a.id);
+				break;
+			}
+			snprintf(x->campaigns[x->ncampaigns++], sizeof(x->campaigns[0]), "%s", id);
+			rc = fw_store_rollout_scan(s, id, -1, -1, INT64_MAX, member_fn, x, d);
+			if (rc != FW_OK) {
+				json_decref(rel);
+				if (rc == FW_E_NOMEM)
+					fw_diag_set(d, rc, "out of memory");
+				break;
+			}
+		}
+		json_decref(rel);
+		rel = NULL;
+	}
+	json_decref(all);
+	return rc;
+}
+
+static int device_fn(void *arg, const struct fw_device_row *dev, const struct fw_cert_row *cert)
+{
+	struct run *x = arg;
+	int b;
+
+	x->c->devices++;
+	if (strcmp(dev->product, x->a.product) != 0)
+		return 0;
+	b = fw_vuln_classify(&x->a, dev, cert, x->now,
+	                     x->members.n ? idset_has(&x->members, dev->id) : 0);
+	if (b == FW_VB_NONE)
+		return 0;
+	x->c->counts[b]++;
+	x->c->cohort++;
+	fw_jbuf_raw(&x->list, dev->id, strlen(dev->id));
+	fw_jbuf_raw(&x->list, " ", 1);
+	fw_jbuf_raw(&x->list, buckets[b], strlen(buckets[b]));
+	fw_jbuf_raw(&x->list, " ", 1);
+	fw_jbuf_raw(&x->list, dev->fw_version, strlen(dev->fw_version));
+	fw_jbuf_raw(&x->list, "\n", 1);
+	if (x->list.len > FW_VULN_MAX_LIST)
+		return FW_E_TOO_LARGE;
+	return x->list.oom ? FW_E_NOMEM : 0;
+}
+
+json_t *fw_vuln_cohort_json(const struct fw_vuln_cohort *c)
+{
+	json_t *o = json_object(), *counts = json_object();
+	char hex[65];
+	int b;
+
+	if (o == NULL || counts == NULL) {
+		json_decref(o);
+		json_decref(counts);
+		return NULL;
+	}
+	for (b = 1; b < FW_VB_COUNT; b++)
+		json_object_set_new(counts, buckets[b], json_integer((json_int_t)c->counts[b]));
+	fw_hex_encode(c->list_sha256, 32, hex);
+	json_object_set_new(o, "advisory", json_string(c->advisory));
+	json_object_set_new(o, "at", json_integer((json_int_t)c->now));
+	json_object_set_new(o, "devices", json_integer((json_int_t)c->devices));
+	json_object_set_new(o, "cohort", json_integer((json_int_t)c->cohort));
+	json_object_set_new(o, "counts", counts);
+	json_object_set_new(o, "list_sha256", json_string(hex));
+	json_object_set_new(o, "list_size", json_integer((json_int_t)c->list_size));
+	return o;
+}
+
+static int affected_prepare(struct fw_store *s, void *arg, json_t *record, struct fw_diag *d)
+{
+	struct run *x = arg;
+	json_t *j, *camps;
+	size_t i;
+	int rc;
+
+	rc = find_campaigns(s, x, d);
+	if (rc == FW_OK) {
+		rc = fw_store_device_scan(s, device_fn, x, d);
+		if (rc == FW_E_NOMEM)
+			fw_diag_set(d, rc, "out of memory (the cohort list)");
+		if (rc == FW_E_TOO_LARGE)
+			fw_diag_set(d, rc, "the cohort list is over %u bytes", FW_VULN_MAX_LIST);
+	}
+	if (rc != FW_OK)
+		return rc;
+	/* an empty cohort is an empty list, still kept and recorded */
+	rc = fw_store_blob_put(s, (const uint8_t *)(x->list.buf ? x->list.buf : ""), x->list.len,
+	                       x->c->list_sha256, d);
+	if (rc != FW_OK)
+		return rc;
+	x->c->list_size = x->list.len;
+	x->c->ncampaigns = x->ncampaigns;
+	j = fw_vuln_cohort_json(x->c);
+	camps = json_array();
+	if (j == NULL || camps == NULL) {
+		json_decref(j);
+		json_decref(camps);
+		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
+	}
+	for (i = 0; i < x->ncampaigns; i++)
+		json_array_append_new(camps, json_string(x->campaigns[i]));
+	json_object_set_new(j, "campaigns", camps);
+	json_object_set_new(j, "affected", json_string(x->a.affected_text));
+	json_object_set_new(j, "fixed_in", x->a.has_fixed ? json_string(x->a.fixed_text)
+	                                                  : json_null());
+	rc = json_object_update(record, j) == 0 &&
+	             fw_evidence_record_ref(record, x->adv_rec, x->adv_lh) == FW_OK
+	         ? FW_OK
+	         : fw_diag_set(d, FW_E_NOMEM, "out of memory");
+	json_decref(j);
+	return rc;
+}
+
+int fw_vuln_affected(struct fw_store *s, const char *id, int64_t now, const char *actor,
+                     struct fw_vuln_cohort *out, struct fw_diag *d)
+{
+	struct fw_evidence_change ch = {affected_prepare, NULL, NULL};
+	struct fw_vuln_cohort *c = calloc(1, sizeof(*c));
+	struct run *x = calloc(1, sizeof(*x));
+	json_t *rec = NULL;
+	int rc;
+
+	if (c == NULL || x == NULL) {
+		rc = fw_diag_set(d, FW_E_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = fw_vuln_load(s, id, &x->a, &x->adv_rec, x->adv_lh, d);
+	if (rc != FW_OK)
+		goto out;
+	x->now = now;
+	x->c = c;
+	snprintf(c->advisory, sizeof(c->advisory), "%s", x->a.id);
+	c->now = now;
+	rec = fw_evidence_record_new("vuln.affected", actor);
+	if (rec == NULL) {
+		rc = fw_diag_set(d, FW_E_NOMEM, "out of memory");
+		goto out;
+	}
+	ch.arg = x;
+	rc = fw_evidence_commit(s, &ch, rec, &c->idx, c->lh, d);
+	if (rc == FW_OK)
+		*out = *c;
+out:
+	json_decref(rec);
+	if (x) {
+		idset_clear(&x->members);
+		free(x->list.buf);
+	}
+	free(x);
+	free(c);
+	return rc;
+}

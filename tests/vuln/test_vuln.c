@@ -1,0 +1,610 @@
+/*
+ * vuln: CVSS v3.x vectors field by field, advisory validation (ids, CVEs,
+ * ranges and their edges, pre-releases, a fixing version inside the
+ * range), advisories on a real store (recorded once, a second add refused
+ * with nothing written, a tampered document refused on load), and the
+ * affected cohort on a fleet built to hit every bucket: counts, the kept
+ * list and its digest, the record.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "crypto/crypto.h"
+#include "evidence/evidence.h"
+#include "harness.h"
+#include "registry/registry.h"
+#include "rollout/rollout.h"
+#include "store/store.h"
+#include "vuln/vuln.h"
+
+#define DAY 86400L
+static const int64_t NOW = 1900000000; /* 2030-03-17 */
+
+static const char *path_of(const char *name)
+{
+	static char p[4][700];
+	static int k;
+	char *out = p[k++ % 4];
+
+	snprintf(out, 700, "%s/%s", harness_tmpdir(), name);
+	return out;
+}
+
+/* ---- CVSS ---- */
+
+static int cvss(const char *v)
+{
+	struct fw_diag d = {{0}};
+
+	return fw_vuln_cvss_check(v, NULL, &d);
+}
+
+static void t_cvss_valid(void)
+{
+	int minor = -1;
+
+	CHECK_EQ(fw_vuln_cvss_check("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", &minor, NULL),
+	         FW_OK);
+	CHECK_EQ(minor, 1);
+	CHECK_EQ(fw_vuln_cvss_check("CVSS:3.0/AV:P/AC:H/PR:H/UI:R/S:C/C:N/I:L/A:N", &minor, NULL),
+	         FW_OK);
+	CHECK_EQ(minor, 0);
+	/* any order; temporal and environmental metrics */
+	CHECK_EQ(cvss("CVSS:3.1/A:H/I:H/C:H/S:U/UI:N/PR:N/AC:L/AV:N"), FW_OK);
+	CHECK_EQ(cvss("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:F/RL:O/RC:C/CR:H/IR:M/AR:L/"
+	              "MAV:A/MAC:H/MPR:L/MUI:R/MS:C/MC:N/MI:L/MA:X"),
+	         FW_OK);
+}
+
+static void t_cvss_invalid(void)
+{
+	struct fw_diag d = {{0}};
+	char big[400];
+
+	CHECK_EQ(cvss("AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"), FW_E_FORMAT);
+	CHECK_EQ(cvss("CVSS:2.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"), FW_E_FORMAT);
+	CHECK_EQ(cvss("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"),
+	         FW_E_FORMAT);
+	/* a base metric missing */
+	CHECK_EQ(fw_vuln_cvss_check("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H", NULL, &d),
+	         FW_E_FORMAT);
+	CHECK(strstr(d.msg, "base metric A is missing") != NULL);
+	/* a value that is not the metric's */
+	CHECK_EQ(fw_vuln_cvss_check("CVSS:3.1/AV:Q/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", NULL, &d),
+	         FW_E_FORMAT);
+	CHECK(strstr(d.msg, "'Q' is not a value of AV (N, A, L, P) at byte 13") != NULL);
+	CHECK_EQ(cvss("CVSS:3.1/AV:NN/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"), FW_E_FORMAT);
+	CHECK_EQ(cvss("CVSS:3.1/AV:/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"), FW_E_FORMAT);
+	CHECK_EQ(cvss("CVSS:3.1/AV:n/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"), FW_E_FORMAT);
+	CHECK_EQ(cvss("CVSS:3.1/E:X/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:X"), FW_E_FORMAT);
+	/* twice */
+	CHECK_EQ(fw_vuln_cvss_check("CVSS:3.1/AV:N/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", NULL, &d),
+	         FW_E_FORMAT);
+	CHECK(strstr(d.msg, "metric AV given twice") != NULL);
+	/* unknown metric, empty metric, no colon, trailing slash */
+	CHECK_EQ(fw_vuln_cvss_check("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/XX:Y", NULL, &d),
+	         FW_E_FORMAT);
+	CHECK(strstr(d.msg, "'XX' at byte 46 is not a CVSS v3 metric") != NULL);
+	CHECK_EQ(cvss("CVSS:3.1/AV:N//AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"), FW_E_FORMAT);
+	CHECK_EQ(cvss("CVSS:3.1/AV:N/AC/PR:N/UI:N/S:U/C:H/I:H/A:H"), FW_E_FORMAT);
+	CHECK_EQ(cvss("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/"), FW_E_FORMAT);
+	CHECK_EQ(cvss("CVSS:3.1/"), FW_E_FORMAT);
+	CHECK_EQ(cvss(""), FW_E_FORMAT);
+	CHECK_EQ(cvss(NULL), FW_E_ARG);
+	memset(big, 'A', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memcpy(big, "CVSS:3.1/", 9);
+	CHECK_EQ(cvss(big), FW_E_TOO_LARGE);
+}
+
+/* ---- advisories ---- */
+
+static struct fw_vuln_input input(void)
+{
+	static const char *cves[] = {"CVE-2026-12345", "CVE-2025-0001"};
+	struct fw_vuln_input in = {0};
+
+	in.id = "FWT-2026-0001";
+	in.title = "Bootloader authentication bypass";
+	in.severity = "critical";
+	in.cvss = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";
+	in.product = "controller";
+	in.family = "ctl-a";
+	in.affected = ">=2.0.0 <2.4.1";
+	in.fixed_in = "2.4.1";
+	in.cves = cves;
+	in.ncves = 2;
+	return in;
+}
+
+static int parse_msg(const struct fw_vuln_input *in, const char *want)
+{
+	struct fw_vuln_advisory a;
+	struct fw_diag d = {{0}};
+	int rc = fw_vuln_advisory_parse(in, &a, &d);
+
+	if (want && strstr(d.msg, want) == NULL)
+		harness_fail(__FILE__, __LINE__, "message '%s' lacks '%s'", d.msg, want);
+	return rc;
+}
+
+static void t_advisory_parse(void)
+{
+	struct fw_vuln_input in = input();
+	struct fw_vuln_advisory a;
+	const char *dup[] = {"CVE-2026-12345", "CVE-2026-12345"};
+	const char *bad_cve[] = {"CVE-26-1"};
+	struct fw_semver v;
+
+	CHECK_EQ(fw_vuln_advisory_parse(&in, &a, NULL), FW_OK);
+	CHECK(strcmp(a.affected_text, ">=2.0.0 <2.4.1") == 0);
+	CHECK(strcmp(a.fixed_text, "2.4.1") == 0);
+	CHECK_EQ(a.severity, FW_VULN_CRITICAL);
+	CHECK(strcmp(a.cves[0], "CVE-2025-0001") == 0); /* sorted */
+	/* every field refused with its flag named */
+	in = input(); in.id = "-x"; CHECK_EQ(parse_msg(&in, "advisory id"), FW_E_ARG);
+	in = input(); in.id = "a/b"; CHECK_EQ(parse_msg(&in, "advisory id"), FW_E_ARG);
+	in = input(); in.id = "A1234567890123456789012345678901234567890123456789012345678901234";
+	CHECK_EQ(parse_msg(&in, "advisory id"), FW_E_ARG);
+	in = input(); in.title = "two\nlines"; CHECK_EQ(parse_msg(&in, "--title"), FW_E_ARG);
+	in = input(); in.title = ""; CHECK_EQ(parse_msg(&in, "--title"), FW_E_ARG);
+	in = input(); in.severity = "severe"; CHECK_EQ(parse_msg(&in, "--severity"), FW_E_ARG);
+	in = input(); in.cvss = "CVSS:3.1/AV:N"; CHECK_EQ(parse_msg(&in, "--cvss"), FW_E_ARG);
+	in = input(); in.product = ""; CHECK_EQ(parse_msg(&in, "--product"), FW_E_ARG);
+	in = input(); in.affected = ">=3.0.0 <2.0.0"; CHECK_EQ(parse_msg(&in, "--affected"), FW_E_ARG);
+	in = input(); in.affected = "2.x"; CHECK_EQ(parse_msg(&in, "--affected"), FW_E_ARG);
+	in = input(); in.fixed_in = "v2.4.1"; CHECK_EQ(parse_msg(&in, "--fixed-in"), FW_E_ARG);
+	/* the fixing version must not be affected: 2.4.0 and the pre-release
+	 * 2.4.1-rc.1 are inside >=2.0.0 <2.4.1 */
+	in = input(); in.fixed_in = "2.4.0";
+	CHECK_EQ(parse_msg(&in, "--fixed-in 2.4.0 is inside the affected range"), FW_E_ARG);
+	in = input(); in.fixed_in = "2.4.1-rc.1";
+	CHECK_EQ(parse_msg(&in, "--fixed-in 2.4.1-rc.1 is inside"), FW_E_ARG);
+	in = input(); in.fixed_in = "2.4.1+build.7"; CHECK_EQ(parse_msg(&in, NULL), FW_OK);
+	in = input(); in.affected = ">=2.0.0 <=2.4.1";
+	CHECK_EQ(parse_msg(&in, "--fixed-in 2.4.1 is inside"), FW_E_ARG);
+	in = input(); in.cves = dup; in.ncves = 2; CHECK_EQ(parse_msg(&in, "given twice"), FW_E_ARG);
+	in = input(); in.cves = bad_cve; in.ncves = 1; CHECK_EQ(parse_msg(&in, "--cve"), FW_E_ARG);
+	in = input(); in.family = NULL; in.cvss = NULL; in.fixed_in = NULL; in.ncves = 0;
+	CHECK_EQ(fw_vuln_advisory_parse(&in, &a, NULL), FW_OK);
+	CHECK(a.family[0] == '\0' && a.cvss[0] == '\0' && !a.has_fixed && a.ncves == 0);
+	CHECK(fw_vuln_cve_valid("CVE-2021-44228"));
+	CHECK(!fw_vuln_cve_valid("CVE-2021-123"));
+	CHECK(!fw_vuln_cve_valid("cve-2021-44228"));
+	CHECK(!fw_vuln_cve_valid("CVE-2021-44228x"));
+	/* a release fixes the advisory only outside the range and at or above fixed_in */
+	in = input();
+	CHECK_EQ(fw_vuln_advisory_parse(&in, &a, NULL), FW_OK);
+	CHECK_EQ(fw_semver_parse("2.4.1", &v, NULL), FW_OK);
+	CHECK(fw_vuln_release_fixes(&a, &v));
+	CHECK_EQ(fw_semver_parse("2.4.1-rc.2", &v, NULL), FW_OK);
+	CHECK(!fw_vuln_release_fixes(&a, &v));
+	CHECK_EQ(fw_semver_parse("1.9.0", &v, NULL), FW_OK);
+	CHECK(!fw_vuln_release_fixes(&a, &v));
+	CHECK_EQ(fw_semver_parse("3.0.0", &v, NULL), FW_OK);
+	CHECK(fw_vuln_release_fixes(&a, &v));
+}
+
+/* ---- classification ---- */
+
+static struct fw_device_row dev;
+static struct fw_cert_row cert;
+
+static void base_dev(const char *id, const char *version)
+{
+	memset(&dev, 0, sizeof(dev));
+	snprintf(dev.id, sizeof(dev.id), "%s", id);
+	snprintf(dev.product, sizeof(dev.product), "controller");
+	snprintf(dev.family, sizeof(dev.family), "ctl-a");
+	snprintf(dev.hw_revision, sizeof(dev.hw_revision), "B");
+	snprintf(dev.fw_version, sizeof(dev.fw_version), "%s", version);
+	snprintf(dev.support_until, sizeof(dev.support_until), "2034-12-31");
+	snprintf(dev.lifecycle, sizeof(dev.lifecycle), "active");
+	dev.has_cert = 1;
+	dev.ident_ok = 1;
+	memset(&cert, 0, sizeof(cert));
+	cert.chain_ok = 1;
+	cert.not_before = NOW - DAY;
+	cert.not_after = NOW + DAY;
+}
+
+static void t_classify(void)
+{
+	struct fw_vuln_input in = input();
+	struct fw_vuln_advisory a;
+	static const struct {
+		const char *v;
+		int bucket;
+	} ranges[] = {
+	    {"1.9.9", FW_VB_NONE},        {"2.0.0-rc.1", FW_VB_NONE}, /* below the range */
+	    {"2.0.0", FW_VB_EXPOSED},     {"2.4.0", FW_VB_EXPOSED},
+	    {"2.4.1-rc.1", FW_VB_EXPOSED}, /* a pre-release of the fix is still affected */
+	    {"2.4.1", FW_VB_REMEDIATED},  {"2.4.1+b.3", FW_VB_REMEDIATED},
+	    {"3.0.0", FW_VB_REMEDIATED},
+	};
+	size_t i;
+
+	CHECK_EQ(fw_vuln_advisory_parse(&in, &a, NULL), FW_OK);
+	for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		base_dev("d", ranges[i].v);
+		if (fw_vuln_classify(&a, &dev, &cert, NOW, 0) != ranges[i].bucket)
+			harness_fail(__FILE__, __LINE__, "%s: bucket %d, expected %d", ranges[i].v,
+			             fw_vuln_classify(&a, &dev, &cert, NOW, 0), ranges[i].bucket);
+	}
+	/* exclusive lower, inclusive upper bound */
+	in.affected = ">2.0.0 <=2.4.0";
+	CHECK_EQ(fw_vuln_advisory_parse(&in, &a, NULL), FW_OK);
+	base_dev("d", "2.0.0");
+	CHECK_EQ(fw_vuln_classify(&a, &dev, &cert, NOW, 0), FW_VB_NONE);
+	base_dev("d", "2.0.1-alpha");
+	CHECK_EQ(fw_vuln_classify(&a, &dev, &cert, NOW, 0), FW_VB_EXPOSED);
+	base_dev("d", "2.4.0");
+	CHECK_EQ(fw_vuln_classify(&a, &dev, &cert, NOW, 0), FW_VB_EXPOSED);
+	base_dev("d", "2.4.0-rc.1");
+	CHECK_EQ(fw_vuln_classify(&a, &dev, &cert, NOW, 0), FW_VB_EXPOSED);
+
+	in = input();
+	CHECK_EQ(fw_vuln_advisory_parse(&in, &a, NULL), FW_OK);
+	/* another product or family is not in the cohort, whatever it runs */
+	base_dev("d", "2.3.0");
+	snprintf(dev.family, sizeof(dev.family), "ctl-b");
+	CHECK_EQ(fw_vuln_classify(&a, &dev, &cert, NOW, 0), FW_VB_NONE);
+	base_dev("d", "2.3.0");
+	snprintf(dev.product, sizeof(dev.product), "gateway");
+	CHECK_EQ(fw_vuln_classify(&a, &dev, &cert, NOW, 0), FW_VB_NONE);
+	/* isolated: quarantined, or the certificate revoked; before the rest */
+	base_dev("d", "2.3.0");
+	snprintf(dev.lifecycle, sizeof(dev.lifecycle), "quarantined");
+	CHECK_EQ(fw_vuln_classify(&a, &dev, &cert, NOW, 1), FW_VB_ISOLATED);
+	base_dev("d", "2.3.0");
+	cert.revoked = FW_CERT_REVOKED_CRL;
+	snprintf(dev.lifecycle, sizeof(dev.lifecycle), "decommissioned");
+	CHECK_EQ(fw_vuln_classify(&a, &dev, &cert, NOW, 1), FW_VB_ISOLATED);
+	/* an expired certificate is not isolation */
+	base_dev("d", "2.3.0");
+	cert.not_after = NOW - 1;
+	CHECK_EQ(fw_vuln_classify(&a, &dev, &cert, NOW, 0), FW_VB_EXPOSED);
+	/* cannot be remediated: end of support, decommissioned, support over */
+	base_dev("d", "2.3.0");
+	snprintf(dev.lifecycle, sizeof(dev.lifecycle), "end_of_support");
+	CHECK_EQ(fw_vuln_classify(&a, &dev, &cert, NOW, 1), FW_VB_CANNOT);
+	base_dev("d", "2.3.0");
+	snprintf(dev.lifecycle, sizeof(dev.lifecycle), "decommissioned");
+	CHECK_EQ(fw_vuln_classify(&a, &dev, &cert, NOW, 0), FW_VB_CANNOT);
+	base_dev("d", "2.3.0");
+	snprintf(dev.support_until, sizeof(dev.support_until), "2030-03-16"); /* NOW: 03-17 */
+	CHECK_EQ(fw_vuln_classify(&a, &dev, &cert, NOW, 1), FW_VB_CANNOT);
+	snprintf(dev.support_until, sizeof(dev.support_until), "2030-03-17"); /* its last day */
+	CHECK_EQ(fw_vuln_classify(&a, &dev, &cert, NOW, 0), FW_VB_EXPOSED);
+	/* being remediated */
+	CHECK_EQ(fw_vuln_classify(&a, &dev, &cert, NOW, 1), FW_VB_REMEDIATING);
+	/* a version that does not parse is judged affected (default-deny) */
+	base_dev("d", "garbage");
+	CHECK_EQ(fw_vuln_classify(&a, &dev, &cert, NOW, 0), FW_VB_EXPOSED);
+	/* without fixed_in nothing is remediated by its version */
+	in.fixed_in = NULL;
+	CHECK_EQ(fw_vuln_advisory_parse(&in, &a, NULL), FW_OK);
+	base_dev("d", "2.5.0");
+	CHECK_EQ(fw_vuln_classify(&a, &dev, &cert, NOW, 0), FW_VB_NONE);
+	CHECK_EQ(fw_vuln_bucket_parse("exposed"), FW_VB_EXPOSED);
+	CHECK_EQ(fw_vuln_bucket_parse("none"), -1);
+	CHECK(fw_vuln_bucket_name(FW_VB_NONE) == NULL);
+}
+
+/* ---- on a store ---- */
+
+static struct fw_store *new_store(const char *name)
+{
+	struct fw_store *s = NULL;
+	struct fw_diag d = {{0}};
+	char db[64];
+
+	snprintf(db, sizeof(db), "%s.db", name);
+	CHECK_EQ(fw_store_open(path_of(db), 1, &s, &d), FW_OK);
+	CHECK_EQ(fw_evidence_setup(s, "test.example/vuln", path_of(name), &d), FW_OK);
+	return s;
+}
+
+static uint64_t log_size(struct fw_store *s)
+{
+	uint64_t n = 0;
+	uint8_t root[32];
+
+	CHECK_EQ(fw_evidence_size(s, &n, root, NULL), FW_OK);
+	return n;
+}
+
+static void t_add_store(void)
+{
+	struct fw_store *s = new_store("add");
+	struct fw_vuln_input in = input();
+	struct fw_vuln_advisory a, b;
+	struct fw_diag d = {{0}};
+	json_t *doc = NULL, *all = NULL, *rec;
+	uint8_t *bytes = NULL, lh[32];
+	size_t len = 0;
+	uint64_t idx = 0, n, ridx = 0;
+
+	CHECK_EQ(fw_vuln_advisory_parse(&in, &a, NULL), FW_OK);
+	CHECK_EQ(fw_vuln_add(s, &a, "test", &doc, &idx, &d), FW_OK);
+	CHECK(doc != NULL && strcmp(json_string_value(json_object_get(doc, "source")), "cli") == 0);
+	json_decref(doc);
+	/* the record carries the advisory */
+	CHECK_EQ(fw_evidence_get(s, idx, &bytes, &len, lh, &d), FW_OK);
+	rec = json_loadb((const char *)bytes, len, 0, NULL);
+	CHECK(rec != NULL);
+	CHECK(strcmp(json_string_value(json_object_get(rec, "type")), "vuln.add") == 0);
+	CHECK(strcmp(json_string_value(json_object_get(rec, "affected")), ">=2.0.0 <2.4.1") == 0);
+	CHECK(strcmp(json_string_value(json_object_get(rec, "fixed_in")), "2.4.1") == 0);
+	CHECK_EQ(json_array_size(json_object_get(rec, "cves")), 2);
+	json_decref(rec);
+	free(bytes);
+	/* twice: refused, nothing written */
+	n = log_size(s);
+	CHECK_EQ(fw_vuln_add(s, &a, "test", NULL, NULL, &d), FW_E_CONFLICT);
+	CHECK(strstr(d.msg, "exists already") != NULL);
+	CHECK_EQ(log_size(s), n);
+	/* read back, validated again */
+	CHECK_EQ(fw_vuln_load(s, "FWT-2026-0001", &b, &ridx, lh, &d), FW_OK);
+	CHECK_EQ(ridx, idx);
+	CHECK(strcmp(a.id, b.id) == 0 && strcmp(a.title, b.title) == 0 &&
+	      strcmp(a.cvss, b.cvss) == 0 && strcmp(a.product, b.product) == 0 &&
+	      strcmp(a.family, b.family) == 0 && strcmp(a.affected_text, b.affected_text) == 0 &&
+	      strcmp(a.fixed_text, b.fixed_text) == 0 && a.severity == b.severity &&
+	      a.ncves == b.ncves && strcmp(a.cves[1], b.cves[1]) == 0);
+	CHECK_EQ(fw_vuln_load(s, "nope", &b, &ridx, lh, &d), FW_E_NOT_FOUND);
+	CHECK(strstr(d.msg, "no advisory 'nope'") != NULL);
+	CHECK_EQ(fw_vuln_get(s, "../x", &doc, &d), FW_E_NOT_FOUND);
+	CHECK_EQ(fw_vuln_list(s, &all, &d), FW_OK);
+	CHECK_EQ(json_array_size(all), 1);
+	json_decref(all);
+	/* a document edited in the store to a fixing version inside the range:
+	 * refused on load, and no cohort is computed from it */
+	CHECK_EQ(fw_vuln_get(s, "FWT-2026-0001", &doc, &d), FW_OK);
+	json_object_set_new(doc, "fixed_in", json_string("2.4.0"));
+	CHECK_EQ(fw_store_begin(s, &d), FW_OK);
+	CHECK_EQ(fw_registry_doc_put(s, "advisory", "FWT-2026-0001", doc, 1, &d), FW_OK);
+	CHECK_EQ(fw_store_commit(s, &d), FW_OK);
+	json_decref(doc);
+	CHECK_EQ(fw_vuln_load(s, "FWT-2026-0001", &b, &ridx, lh, &d), FW_E_STORE);
+	CHECK(strstr(d.msg, "stored document is malformed") != NULL);
+	{
+		struct fw_vuln_cohort c;
+
+		n = log_size(s);
+		CHECK_EQ(fw_vuln_affected(s, "FWT-2026-0001", NOW, "test", &c, &d), FW_E_STORE);
+		CHECK_EQ(log_size(s), n);
+	}
+	fw_store_close(s);
+}
+
+/* a fleet that hits every bucket, a campaign that fixes it (members in
+ * every update state), one that does not (its release is affected), and a
+ * finished one */
+static void put_dev(struct fw_store *s, const char *id, const char *product, const char *family,
+                    const char *version, const char *lifecycle, const char *until, int revoked)
+{
+	struct fw_diag d = {{0}};
+	struct fw_cert_row c;
+
+	base_dev(id, version);
+	snprintf(dev.product, sizeof(dev.product), "%s", product);
+	snprintf(dev.family, sizeof(dev.family), "%s", family);
+	snprintf(dev.lifecycle, sizeof(dev.lifecycle), "%s", lifecycle);
+	snprintf(dev.support_until, sizeof(dev.support_until), "%s", until);
+	memset(&c, 0, sizeof(c));
+	fw_sha256((const uint8_t *)id, strlen(id), c.sha256);
+	memcpy(dev.cert, c.sha256, 32);
+	snprintf(c.serial, sizeof(c.serial), "1");
+	c.chain_ok = 1;
+	c.not_before = NOW - DAY;
+	c.not_after = NOW + 1000 * DAY;
+	c.revoked = revoked;
+	c.der = (const uint8_t *)"x";
+	c.der_len = 1;
+	CHECK_EQ(fw_store_cert_put(s, &c, &d), FW_OK);
+	CHECK_EQ(fw_store_device_put(s, &dev, 0, &d), FW_OK);
+}
+
+static void put_member(struct fw_store *s, const char *campaign, const char *device, int state,
+                       int64_t due)
+{
+	struct fw_rollout_row r;
+	struct fw_diag d = {{0}};
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.campaign, sizeof(r.campaign), "%s", campaign);
+	snprintf(r.device, sizeof(r.device), "%s", device);
+	r.state = state;
+	r.due_ms = due;
+	CHECK_EQ(fw_store_rollout_put(s, &r, 0, &d), FW_OK);
+}
+
+static void put_campaign(struct fw_store *s, const char *id, const char *state,
+                         const char *release, const char *version)
+{
+	struct fw_diag d = {{0}};
+	json_t *c = json_pack("{ssssss}", "id", id, "state", state, "release_id", release);
+	json_t *r = json_pack("{ssssss}", "release_id", release, "version", version,
+	                      "signer_key_id", "k1");
+
+	CHECK_EQ(fw_registry_doc_put(s, "campaign", id, c, 0, &d), FW_OK);
+	CHECK_EQ(fw_registry_doc_put(s, "release", release, r, 1, &d), FW_OK);
+	json_decref(c);
+	json_decref(r);
+}
+
+static void t_cohort(void)
+{
+	struct fw_store *s = new_store("cohort");
+	struct fw_vuln_input in = input();
+	struct fw_vuln_advisory a;
+	struct fw_vuln_cohort c;
+	struct fw_diag d = {{0}};
+	char r1[65], r2[65], r3[65], path[4200], hex[65];
+	uint8_t *list, sha[32], *bytes = NULL, lh[32];
+	size_t len = 0;
+	uint64_t n, add_idx = 99;
+	json_t *rec, *key;
+
+	memset(r1, 'a', 64); r1[64] = '\0';
+	memset(r2, 'b', 64); r2[64] = '\0';
+	memset(r3, 'c', 64); r3[64] = '\0';
+	CHECK_EQ(fw_vuln_advisory_parse(&in, &a, NULL), FW_OK);
+	CHECK_EQ(fw_vuln_add(s, &a, "test", NULL, &add_idx, &d), FW_OK);
+	CHECK_EQ(fw_store_begin(s, &d), FW_OK);
+	key = json_pack("{ss}", "state", "active");
+	CHECK_EQ(fw_registry_doc_put(s, "key", "k1", key, 0, &d), FW_OK);
+	json_decref(key);
+	put_dev(s, "d01-exposed", "controller", "ctl-a", "2.0.0", "active", "2034-12-31", 0);
+	put_dev(s, "d02-exposed-rc", "controller", "ctl-a", "2.4.1-rc.1", "provisioned", "2034-12-31",
+	        0);
+	put_dev(s, "d03-quarantined", "controller", "ctl-a", "2.3.0", "quarantined", "2034-12-31",
+	        0);
+	put_dev(s, "d04-revoked", "controller", "ctl-a", "2.3.0", "active", "2034-12-31",
+	        FW_CERT_REVOKED_LOCAL);
+	put_dev(s, "d05-eos", "controller", "ctl-a", "2.2.0", "end_of_support", "2034-12-31", 0);
+	put_dev(s, "d06-decom", "controller", "ctl-a", "2.2.0", "decommissioned", "2034-12-31", 0);
+	put_dev(s, "d07-support-over", "controller", "ctl-a", "2.2.0", "active", "2029-12-31", 0);
+	put_dev(s, "d08-pending", "controller", "ctl-a", "2.1.0", "active", "2034-12-31", 0);
+	put_dev(s, "d09-delivered", "controller", "ctl-a", "2.1.0", "active", "2034-12-31", 0);
+	put_dev(s, "d10-failed-retry", "controller", "ctl-a", "2.1.0", "active", "2034-12-31", 0);
+	put_dev(s, "d11-failed-final", "controller", "ctl-a", "2.1.0", "active", "2034-12-31", 0);
+	put_dev(s, "d12-ineligible", "controller", "ctl-a", "2.1.0", "active", "2034-12-31", 0);
+	put_dev(s, "d13-other-campaign", "controller", "ctl-a", "2.1.0", "active", "2034-12-31", 0);
+	put_dev(s, "d14-fixed", "controller", "ctl-a", "2.4.1", "active", "2034-12-31", 0);
+	put_dev(s, "d15-newer", "controller", "ctl-a", "3.0.0", "end_of_support", "2020-01-01", 0);
+	put_dev(s, "d16-below", "controller", "ctl-a", "1.9.0", "active", "2034-12-31", 0);
+	put_dev(s, "d17-family", "controller", "ctl-b", "2.1.0", "active", "2034-12-31", 0);
+	put_dev(s, "d18-product", "gateway", "ctl-a", "2.1.0", "active", "2034-12-31", 0);
+	put_dev(s, "d19-paused-quarantined", "controller", "ctl-a", "2.1.0", "quarantined",
+	        "2034-12-31", 0);
+	put_dev(s, "d20-completed", "controller", "ctl-a", "2.1.0", "active", "2034-12-31", 0);
+	/* c-0001 runs 2.4.1 (fixes it); c-0002 paused with 2.4.1-rc.2 (affected
+	 * itself); c-0003 completed with 2.4.1 */
+	put_campaign(s, "c-0001", "running", r1, "2.4.1");
+	put_campaign(s, "c-0002", "paused", r2, "2.4.1-rc.2");
+	put_campaign(s, "c-0003", "completed", r3, "2.4.1");
+	put_member(s, "c-0001", "d08-pending", FW_U_PENDING, 0);
+	put_member(s, "c-0001", "d09-delivered", FW_U_DELIVERED, NOW * 1000);
+	put_member(s, "c-0001", "d10-failed-retry", FW_U_FAILED, NOW * 1000);
+	put_member(s, "c-0001", "d11-failed-final", FW_U_FAILED, INT64_MAX);
+	put_member(s, "c-0001", "d12-ineligible", FW_U_INELIGIBLE, 0);
+	put_member(s, "c-0001", "d19-paused-quarantined", FW_U_PAUSED, 0);
+	put_member(s, "c-0001", "d05-eos", FW_U_ELIGIBLE, 0);
+	put_member(s, "c-0002", "d13-other-campaign", FW_U_ELIGIBLE, 0);
+	put_member(s, "c-0003", "d20-completed", FW_U_ELIGIBLE, 0);
+	CHECK_EQ(fw_store_commit(s, &d), FW_OK);
+
+	n = log_size(s);
+	CHECK_EQ(fw_vuln_affected(s, "FWT-2026-0001", NOW, "test", &c, &d), FW_OK);
+	CHECK_EQ(log_size(s), n + 1);
+	CHECK_EQ(c.idx, n);
+	CHECK_EQ(c.devices, 20);
+	CHECK_EQ(c.cohort, 17);
+	CHECK_EQ(c.counts[FW_VB_ISOLATED], 3);
+	CHECK_EQ(c.counts[FW_VB_CANNOT], 3);
+	CHECK_EQ(c.counts[FW_VB_REMEDIATING], 3);
+	CHECK_EQ(c.counts[FW_VB_EXPOSED], 6);
+	CHECK_EQ(c.counts[FW_VB_REMEDIATED], 2);
+	CHECK_EQ(c.ncampaigns, 1);
+	/* the kept list, exactly, by device id */
+	fw_store_blob_path(s, c.list_sha256, path, sizeof(path));
+	list = harness_read(path, &len);
+	CHECK(list != NULL);
+	if (list) {
+		static const char expect[] =
+		    "d01-exposed exposed 2.0.0\n"
+		    "d02-exposed-rc exposed 2.4.1-rc.1\n"
+		    "d03-quarantined isolated 2.3.0\n"
+		    "d04-revoked isolated 2.3.0\n"
+		    "d05-eos cannot_be_remediated 2.2.0\n"
+		    "d06-decom cannot_be_remediated 2.2.0\n"
+		    "d07-support-over cannot_be_remediated 2.2.0\n"
+		    "d08-pending being_remediated 2.1.0\n"
+		    "d09-delivered being_remediated 2.1.0\n"
+		    "d10-failed-retry being_remediated 2.1.0\n"
+		    "d11-failed-final exposed 2.1.0\n"
+		    "d12-ineligible exposed 2.1.0\n"
+		    "d13-other-campaign exposed 2.1.0\n"
+		    "d14-fixed remediated 2.4.1\n"
+		    "d15-newer remediated 3.0.0\n"
+		    "d19-paused-quarantined isolated 2.1.0\n"
+		    "d20-completed exposed 2.1.0\n";
+
+		CHECK_EQ(len, strlen(expect));
+		CHECK(len == strlen(expect) && memcmp(list, expect, len) == 0);
+		fw_sha256(list, len, sha);
+		CHECK(memcmp(sha, c.list_sha256, 32) == 0);
+		CHECK_EQ(c.list_size, len);
+		free(list);
+	}
+	/* the record */
+	CHECK_EQ(fw_evidence_get(s, c.idx, &bytes, &len, lh, &d), FW_OK);
+	rec = json_loadb((const char *)bytes, len, 0, NULL);
+	CHECK(rec != NULL);
+	fw_hex_encode(c.list_sha256, 32, hex);
+	CHECK(strcmp(json_string_value(json_object_get(rec, "type")), "vuln.affected") == 0);
+	CHECK(strcmp(json_string_value(json_object_get(rec, "list_sha256")), hex) == 0);
+	CHECK_EQ(json_integer_value(json_object_get(rec, "cohort")), 17);
+	CHECK_EQ(json_integer_value(
+	             json_object_get(json_object_get(rec, "counts"), "being_remediated")),
+	         3);
+	CHECK(strcmp(json_string_value(json_array_get(json_object_get(rec, "campaigns"), 0)),
+	             "c-0001") == 0);
+	CHECK_EQ(json_integer_value(json_object_get(json_array_get(json_object_get(rec, "refs"), 0),
+	                                            "idx")),
+	         add_idx);
+	json_decref(rec);
+	free(bytes);
+	/* the key behind c-0001's release revoked: nothing is being remediated */
+	CHECK_EQ(fw_store_begin(s, &d), FW_OK);
+	key = json_pack("{ss}", "state", "revoked");
+	CHECK_EQ(fw_registry_doc_put(s, "key", "k1", key, 1, &d), FW_OK);
+	json_decref(key);
+	CHECK_EQ(fw_store_commit(s, &d), FW_OK);
+	CHECK_EQ(fw_vuln_affected(s, "FWT-2026-0001", NOW, "test", &c, &d), FW_OK);
+	CHECK_EQ(c.counts[FW_VB_REMEDIATING], 0);
+	CHECK_EQ(c.counts[FW_VB_EXPOSED], 9);
+	CHECK_EQ(c.ncampaigns, 0);
+	/* unknown advisory: nothing recorded */
+	n = log_size(s);
+	CHECK_EQ(fw_vuln_affected(s, "FWT-0000", NOW, "test", &c, &d), FW_E_NOT_FOUND);
+	CHECK_EQ(log_size(s), n);
+	fw_store_close(s);
+}
+
+static void t_cohort_empty(void)
+{
+	struct fw_store *s = new_store("empty");
+	struct fw_vuln_input in = input();
+	struct fw_vuln_advisory a;
+	struct fw_vuln_cohort c;
+	struct fw_diag d = {{0}};
+	uint8_t sha[32];
+
+	in.family = NULL;
+	CHECK_EQ(fw_vuln_advisory_parse(&in, &a, NULL), FW_OK);
+	CHECK_EQ(fw_vuln_add(s, &a, "test", NULL, NULL, &d), FW_OK);
+	CHECK_EQ(fw_vuln_affected(s, "FWT-2026-0001", NOW, "test", &c, &d), FW_OK);
+	CHECK_EQ(c.devices, 0);
+	CHECK_EQ(c.cohort, 0);
+	fw_sha256((const uint8_t *)"", 0, sha);
+	CHECK(memcmp(sha, c.list_sha256, 32) == 0);
+	fw_store_close(s);
+}
+
+static const struct harness_test tests[] = {
+    {"cvss: valid vectors, any order, every optional metric", t_cvss_valid},
+    {"cvss: prefix, missing, repeated, unknown and bad values refused", t_cvss_invalid},
+    {"advisory: every field validated; fixed_in outside the range", t_advisory_parse},
+    {"classify: range edges, pre-releases, every bucket", t_classify},
+    {"store: add recorded once; load validates again", t_add_store},
+    {"cohort: a fleet hitting every bucket, the list and its record", t_cohort},
+    {"cohort: an empty fleet is an empty list, recorded", t_cohort_empty},
+};
+HARNESS_MAIN(tests)
