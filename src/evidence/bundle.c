@@ -49,6 +49,12 @@
 
 static int oom(struct fw_diag *d) { return fw_diag_set(d, FW_E_NOMEM, "out of memory"); }
 
+/* A log scan's callbacks stop it with these (never an fw_err code, which a
+ * failing scan itself may return): past the anchor, or after an error the
+ * callback kept in its state. */
+#define SCAN_STOP (-2)
+#define SCAN_ERROR (-3)
+
 /* ---- bits ---- */
 
 struct bits {
@@ -422,7 +428,7 @@ static int pass_select(void *arg, uint64_t idx, const uint8_t lh[FW_HASH_LEN],
 
 	(void)lh;
 	if (idx >= x->size)
-		return 1; /* past the anchor: not in this bundle */
+		return SCAN_STOP; /* past the anchor: not in this bundle */
 	if (bit_get(&x->marked, idx) || select_one(x, idx, rec, len)) {
 		if (!bit_get(&x->marked, idx)) {
 			x->selected++;
@@ -514,7 +520,7 @@ static int pass_write(void *arg, uint64_t idx, const uint8_t lh[FW_HASH_LEN],
 	int marked;
 
 	if (idx >= x->size)
-		return 1;
+		return SCAN_STOP;
 	marked = bit_get(&x->marked, idx);
 	if (marked) {
 		uint8_t h[FW_HASH_LEN];
@@ -528,30 +534,30 @@ static int pass_write(void *arg, uint64_t idx, const uint8_t lh[FW_HASH_LEN],
 			                    "record %llu does not hash to its leaf: the log was "
 			                    "altered (run 'fwtrust audit verify')",
 			                    (unsigned long long)idx);
-			return 1;
+			return SCAN_ERROR;
 		}
 		if (fprintf(x->records, "{\"idx\":%llu,\"record\":", (unsigned long long)idx) < 0 ||
 		    fwrite(rec, 1, len, x->records) != len || fputs("}\n", x->records) == EOF) {
 			x->rc = fw_diag_set(x->d, FW_E_IO, "records.jsonl: write failed");
-			return 1;
+			return SCAN_ERROR;
 		}
 		j = fw_json_load_record((const char *)rec, len);
 		if (j == NULL) {
 			x->rc = fw_diag_set(x->d, FW_E_STORE, "record %llu is not JSON",
 			                    (unsigned long long)idx);
-			return 1;
+			return SCAN_ERROR;
 		}
 		collect(x, j);
 		x->rc = fw_report_add(x->report, idx, j, x->d);
 		json_decref(j);
 		if (x->rc != FW_OK)
-			return 1;
+			return SCAN_ERROR;
 		x->written++;
 	}
 	walk_leaf(&x->walk, idx, lh, marked);
 	if (x->walk.failed) {
 		x->rc = oom(x->d);
-		return 1;
+		return SCAN_ERROR;
 	}
 	if (x->o->progress && idx % 65536 == 0)
 		x->o->progress(x->o->progress_arg, x->size + idx, 2 * x->size);
@@ -988,7 +994,7 @@ static int export(struct exp *x, struct fw_bundle_info *info, struct fw_diag *d)
 	/* pass 1: select, and follow references */
 	x->first_content = UINT64_MAX;
 	rc = fw_evidence_scan(x->s, 0, pass_select, x, d);
-	if (rc == 1)
+	if (rc == SCAN_STOP)
 		rc = FW_OK;
 	if (rc == FW_OK)
 		rc = close_refs(x);
@@ -1081,7 +1087,7 @@ static int export(struct exp *x, struct fw_bundle_info *info, struct fw_diag *d)
 	}
 	x->rc = FW_OK;
 	rc = fw_evidence_scan(x->s, 0, pass_write, x, d);
-	if (rc == 1 || rc == FW_OK)
+	if (rc == SCAN_STOP || rc == SCAN_ERROR || rc == FW_OK)
 		rc = x->rc;
 	if (fclose(x->records) != 0 && rc == FW_OK)
 		rc = fw_diag_set(d, FW_E_IO, "%s: write failed", p);
