@@ -2,6 +2,7 @@
 #ifndef FW_CLI_H
 #define FW_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -70,6 +71,9 @@ int cmd_serve(int argc, char **argv);
 int cmd_device_token(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+/* The log's Ed25519 public key from a PEM file (--key of the offline
+ * verifiers); 0, or the exit code after printing why (cmd_audit.c). */
+int cli_log_pub(const char *cmd, const char *path, uint8_t pub[32]);
 /* fwtrust audit export | verify-bundle | summary (cmd_bundle.c): argv[0]
  * is the subcommand; -1 when it is none of them */
 int cmd_audit_bundle(int argc, char **argv);

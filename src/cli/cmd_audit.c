@@ -395,7 +395,7 @@ out:
 	return exit_code;
 }
 
-static int load_pub(const char *cmd, const char *path, uint8_t pub[32])
+int cli_log_pub(const char *cmd, const char *path, uint8_t pub[32])
 {
 	struct fw_key *k = NULL;
 	struct fw_diag d = {{0}};
@@ -446,7 +446,7 @@ static int a_verify_proof(struct common *o)
 		return opts_missing(cmd, "--record");
 	if (!o->key)
 		return opts_missing(cmd, "--key");
-	if (load_pub(cmd, o->key, pub) ||
+	if (cli_log_pub(cmd, o->key, pub) ||
 	    read_text(cmd, "--checkpoint", o->checkpoint, FW_NOTE_MAX, &cp, &cl) ||
 	    read_text(cmd, "--proof", o->proof, FW_NOTE_MAX + 8192, &proof, &pl) ||
 	    read_text(cmd, "--record", o->record, 1 << 20, &rec, &rl))
@@ -484,7 +484,7 @@ static int a_verify_consistency(struct common *o)
 		return opts_missing(cmd, "--proof");
 	if (!o->key)
 		return opts_missing(cmd, "--key");
-	if (load_pub(cmd, o->key, pub) || read_text(cmd, "--old", o->old, FW_NOTE_MAX, &a, &al) ||
+	if (cli_log_pub(cmd, o->key, pub) || read_text(cmd, "--old", o->old, FW_NOTE_MAX, &a, &al) ||
 	    read_text(cmd, "--new", o->new_, FW_NOTE_MAX, &b, &bl) ||
 	    read_text(cmd, "--proof", o->proof, 16384, &proof, &pl))
 		goto out;

@@ -10,9 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/opts.h"
-#include "crypto/crypto.h"
 #include "evidence/evidence.h"
-#include "fwv.h"
 #include "store/store.h"
 
 static const char export_usage[] =
@@ -200,27 +198,6 @@ static int a_export(const struct bopts *o)
 	return EXIT_OK;
 }
 
-static int load_pub(const char *cmd, const char *path, uint8_t pub[32])
-{
-	struct fw_key *k = NULL;
-	struct fw_diag d = {{0}};
-	struct fwv_key raw;
-	int rc = fw_key_load_public(path, &k, &d);
-
-	if (rc != FW_OK)
-		return cli_fail(cmd, rc, &d);
-	if (fw_key_alg(k) != FW_KEY_ALG_ED25519) {
-		cli_err(cmd, "--key: %s: the log key is Ed25519, this is %s", path,
-		        fw_key_alg_name(fw_key_alg(k)));
-		fw_key_free(k);
-		return EXIT_USAGE;
-	}
-	fw_key_to_fwv(k, &raw);
-	memcpy(pub, raw.pub, 32);
-	fw_key_free(k);
-	return 0;
-}
-
 struct sink {
 	json_t *all; /* --json */
 	int print;
@@ -358,7 +335,7 @@ static int a_verify(const struct bopts *o)
 		cli_err(cmd, "--proofs: give --device too");
 		return EXIT_USAGE;
 	}
-	if (o->key && (rc = load_pub(cmd, o->key, pub)) != 0)
+	if (o->key && (rc = cli_log_pub(cmd, o->key, pub)) != 0)
 		return rc;
 	if (o->json)
 		k.all = json_array();
@@ -431,7 +408,7 @@ static int a_summary(const struct bopts *o)
 		struct sink k = {NULL, 0};
 		struct fw_diag d = {{0}};
 
-		if (o->key && (rc = load_pub(cmd, o->key, pub)) != 0)
+		if (o->key && (rc = cli_log_pub(cmd, o->key, pub)) != 0)
 			return rc;
 		rc = fw_bundle_verify(o->dir, o->key ? pub : NULL, NULL, on_finding, &k, NULL, NULL, &res,
 		                      &d);

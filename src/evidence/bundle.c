@@ -341,7 +341,7 @@ struct exp {
 	struct fw_store *s;
 	const struct fw_bundle_opts *o;
 	uint64_t size; /* the anchor's */
-	struct bits marked, todo;
+	struct bits marked, unexpanded; /* in the bundle; refs not yet followed */
 	/* what selects records */
 	char campaigns[MAX_CAMPAIGNS][64];
 	char camp_pat[MAX_CAMPAIGNS][96];
@@ -372,7 +372,7 @@ static void mark_ref(void *arg, uint64_t idx)
 
 	if (!bit_get(&x->marked, idx)) {
 		bit_set(&x->marked, idx);
-		bit_set(&x->todo, idx);
+		bit_set(&x->unexpanded, idx);
 		x->by_ref++;
 	}
 }
@@ -436,7 +436,7 @@ static int pass_select(void *arg, uint64_t idx, const uint8_t lh[FW_HASH_LEN],
 				x->first_content = idx;
 		}
 		bit_set(&x->marked, idx);
-		bit_clear(&x->todo, idx); /* expanded now */
+		bit_clear(&x->unexpanded, idx); /* expanded now */
 		scan_refs(rec, len, mark_ref, x);
 	}
 	if (x->o->progress && idx % 65536 == 0)
@@ -448,14 +448,14 @@ static int pass_select(void *arg, uint64_t idx, const uint8_t lh[FW_HASH_LEN],
  * (newest first) and follow its own references. */
 static int close_refs(struct exp *x)
 {
-	for (uint64_t w = x->todo.n / 64 + 1; w-- > 0;) {
-		while (x->todo.w[w]) {
-			uint64_t idx = w * 64 + (63 - (uint64_t)__builtin_clzll(x->todo.w[w]));
+	for (uint64_t w = x->unexpanded.n / 64 + 1; w-- > 0;) {
+		while (x->unexpanded.w[w]) {
+			uint64_t idx = w * 64 + (63 - (uint64_t)__builtin_clzll(x->unexpanded.w[w]));
 			uint8_t *rec = NULL, lh[FW_HASH_LEN];
 			size_t len = 0;
 			int rc;
 
-			bit_clear(&x->todo, idx);
+			bit_clear(&x->unexpanded, idx);
 			rc = fw_evidence_get(x->s, idx, &rec, &len, lh, x->d);
 			if (rc != FW_OK)
 				return rc;
@@ -987,7 +987,7 @@ static int export(struct exp *x, struct fw_bundle_info *info, struct fw_diag *d)
 	if (rc != FW_OK)
 		goto out;
 	x->size = cp.size;
-	if (bits_init(&x->marked, x->size) || bits_init(&x->todo, x->size)) {
+	if (bits_init(&x->marked, x->size) || bits_init(&x->unexpanded, x->size)) {
 		rc = oom(d);
 		goto out;
 	}
@@ -1165,7 +1165,7 @@ int fw_bundle_export(struct fw_store *s, const struct fw_bundle_opts *opts,
 	x->d = d;
 	rc = export(x, info, d);
 	free(x->marked.w);
-	free(x->todo.w);
+	free(x->unexpanded.w);
 	free(x->walk.proof);
 	fw_report_free(x->report);
 	json_decref(x->keys);
@@ -1339,6 +1339,7 @@ struct ver {
 	int proof_bad;
 	/* what the records say */
 	json_t *keys, *operators, *files, *campaigns;
+	struct paths present; /* the bundle's files, listed once */
 	struct fw_report *report;
 	fw_progress_fn progress;
 	void *progress_arg;
@@ -1400,7 +1401,6 @@ static int read_small(struct ver *v, const char *name, size_t max, char **out, s
 static void check_manifest(struct ver *v)
 {
 	char *text = NULL, *line, *save = NULL;
-	struct paths p;
 	json_t *listed = json_object();
 	struct fw_diag d = {0};
 	uint64_t lineno = 0;
@@ -1443,13 +1443,11 @@ static void check_manifest(struct ver *v)
 		}
 	}
 	free(text);
-	if (list_files(v->dir, &p, &d) == FW_OK) {
-		for (size_t i = 0; i < p.n; i++)
-			if (strcmp(p.v[i], "manifest.txt") != 0 && json_object_get(listed, p.v[i]) == NULL)
-				finding(v, "manifest.unlisted", p.v[i], UINT64_MAX,
-				        "a file manifest.txt does not list");
-		paths_free(&p);
-	}
+	for (size_t i = 0; i < v->present.n; i++)
+		if (strcmp(v->present.v[i], "manifest.txt") != 0 &&
+		    json_object_get(listed, v->present.v[i]) == NULL)
+			finding(v, "manifest.unlisted", v->present.v[i], UINT64_MAX,
+			        "a file manifest.txt does not list");
 	json_decref(listed);
 }
 
@@ -2137,17 +2135,14 @@ static void check_earlier(struct ver *v, const char *anchor_note, size_t anchor_
 /* the release's and campaign's files: each one a record names */
 static void check_named_files(struct ver *v)
 {
-	struct paths p;
-	struct fw_diag d = {0};
+	for (size_t i = 0; i < v->present.n; i++) {
+		const char *f = v->present.v[i];
 
-	if (list_files(v->dir, &p, &d) != FW_OK)
-		return;
-	for (size_t i = 0; i < p.n; i++)
-		if ((strncmp(p.v[i], "release/", 8) == 0 || strncmp(p.v[i], "campaign/", 9) == 0) &&
-		    json_object_get(v->files, p.v[i]) == NULL)
-			finding(v, "file.unrecorded", p.v[i], UINT64_MAX,
+		if ((strncmp(f, "release/", 8) == 0 || strncmp(f, "campaign/", 9) == 0) &&
+		    json_object_get(v->files, f) == NULL)
+			finding(v, "file.unrecorded", f, UINT64_MAX,
 			        "no record of the bundle names this file");
-	paths_free(&p);
+	}
 }
 
 /* key files must be what the records hold */
@@ -2298,6 +2293,9 @@ int fw_bundle_verify(const char *dir, const uint8_t *pub, struct fw_bundle_query
 		rc = oom(d);
 		goto out;
 	}
+	rc = list_files(dir, &v->present, d);
+	if (rc != FW_OK)
+		goto out;
 	check_manifest(v);
 	/* what the bundle says it is */
 	if (read_small(v, "bundle.json", 1 << 20, &bj, NULL) == FW_OK) {
@@ -2400,6 +2398,7 @@ out:
 		free(v->targets[i]);
 	}
 	free(v->targets);
+	paths_free(&v->present);
 	free(v->line);
 	free(v->idx);
 	free(v->lh);
