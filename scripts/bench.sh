@@ -18,14 +18,19 @@
 # BUILD_DIR/bench/bench_bundle (the evidence bundle of a simulated campaign of
 # 1,000,000 devices exported and verified, beside floors of the same data:
 # the log's records written to one file and hashed; the bundle's records
-# hashed and parsed) and
+# hashed and parsed),
+# BUILD_DIR/bench/bench_vuln (`vuln affected` of an advisory over 1,000,000
+# devices, a running campaign's members among them, library and CLI, beside
+# the floor on the same store: the same device SELECT with plain sqlite3 and
+# the same list bytes written, fsynced and hashed) and
 # bench/bench_ddi.sh (DDI root polls/s from 10,000 devices against
 # `fwtrust serve`, with wrk, beside nginx serving the same reply). The issues'
 # targets (verify <= 1.15x openssl dgst; appends >= 0.70x SQLite; audit of
 # 1,000,000 records < 5 s; device import >= 0.5x SQLite; eligibility of
 # 1,000,000 devices < 10 s; a simulated campaign of 1,000,000 devices
 # < 60 s; DDI polls >= 0.5x nginx; a 1,000,000-device bundle exported and
-# verified in < 60 s each) are reported, not enforced: the exit
+# verified in < 60 s each; vuln affected of 1,000,000 devices in seconds,
+# < 10 s) are reported, not enforced: the exit
 # status is 0 unless a command fails.
 #
 # Each command runs ROUNDS times (default 5), the three taking turns so that
@@ -42,6 +47,7 @@
 # default 5), BENCH_FLEET_DEVICES (default 1000000; 0 skips), BENCH_FLEET_CERTS
 # (default 100000; 0 skips), BENCH_ROLLOUT_DEVICES (default 1000000; 0 skips),
 # BENCH_BUNDLE_DEVICES (default 1000000; 0 skips),
+# BENCH_VULN_DEVICES (default 1000000; 0 skips),
 # BENCH_DDI_DEVICES (default 10000; 0 skips; the other BENCH_DDI_* are in
 # bench/bench_ddi.sh).
 set -euo pipefail
@@ -58,6 +64,7 @@ bench_log=$build/bench/bench_log
 bench_fleet=$build/bench/bench_fleet
 bench_rollout=$build/bench/bench_rollout
 bench_bundle=$build/bench/bench_bundle
+bench_vuln=$build/bench/bench_vuln
 openssl=${OPENSSL:-openssl}
 rounds=${ROUNDS:-5}
 sig_secs=${BENCH_SIGS_SECONDS:-1}
@@ -67,7 +74,8 @@ log_rounds=${BENCH_LOG_ROUNDS:-5}
 size_mib=256
 target=1.15
 
-for exe in "$fwtrust" "$bench_sigs" "$bench_log" "$bench_fleet" "$bench_rollout" "$bench_bundle"; do
+for exe in "$fwtrust" "$bench_sigs" "$bench_log" "$bench_fleet" "$bench_rollout" "$bench_bundle" \
+	"$bench_vuln"; do
 	if [ ! -x "$exe" ]; then
 		echo "bench.sh: $exe not found: build first (ninja -C $build)" >&2
 		exit 2
@@ -183,6 +191,10 @@ fi
 if [ "${BENCH_BUNDLE_DEVICES:-1000000}" != 0 ]; then
 	echo
 	"$bench_bundle" --devices "${BENCH_BUNDLE_DEVICES:-1000000}" --fwtrust "$fwtrust"
+fi
+if [ "${BENCH_VULN_DEVICES:-1000000}" != 0 ]; then
+	echo
+	"$bench_vuln" --devices "${BENCH_VULN_DEVICES:-1000000}" --fwtrust "$fwtrust"
 fi
 if [ "${BENCH_DDI_DEVICES:-10000}" != 0 ]; then
 	echo

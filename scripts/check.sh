@@ -65,6 +65,10 @@ run_build() { # label, build dir
   suite "$label e2e report" python3 tests/e2e/test_report.py "$dir"
   suite "$label e2e retention" bash tests/e2e/test_retention.sh "$dir"
   suite "$label e2e vuln" bash tests/e2e/test_vuln.sh "$dir"
+  suite "$label e2e vuln csaf" bash tests/e2e/test_vuln_csaf.sh "$dir"
+  suite "$label e2e vuln remediate" bash tests/e2e/test_vuln_remediate.sh "$dir"
+  suite "$label e2e vuln bundle" python3 tests/e2e/test_vuln_bundle.py "$dir"
+  suite "$label e2e release sbom" bash tests/e2e/test_release_sbom.sh "$dir"
   suite "$label e2e demo" bash scripts/demo.sh "$dir/fwtrust" --quiet
 }
 

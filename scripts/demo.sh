@@ -3,19 +3,23 @@
 # verifies it, and a tampered image and a rolled-back release are refused
 # with their reasons; the OEM records the release, imports its fleet
 # (device identities with real certificates, lifecycle, firmware versions),
-# decides which devices may receive the release and why not, runs a
-# governed campaign over HTTP (four-eyes approvals, a 1% canary, 10%, the
-# rest; fwtrust serve speaks the hawkBit device API to a fleet of
-# reference agents, failures pause it, an operator resumes, integrity
-# failures quarantine devices), an auditor proves a decision offline and
-# verifies the whole log, and the campaign's evidence bundle (records,
-# proofs, keys, the audit report as HTML and PDF) is exported and checked
-# offline with only the log's public key. Usage: scripts/demo.sh path/to/fwtrust
+# decides which devices may receive the release and why not; a CSAF
+# advisory against the fleet is imported and its affected devices counted;
+# a governed campaign that remediates it runs over HTTP (four-eyes
+# approvals, a 1% canary, 10%, the rest; fwtrust serve speaks the hawkBit
+# device API to a fleet of reference agents, failures pause it, an
+# operator resumes, integrity failures quarantine devices); the devices
+# that cannot be fixed are isolated and the remediation read back over
+# time; an auditor proves a decision offline and verifies the whole log,
+# and the campaign's and the advisory's evidence bundles (records, proofs,
+# keys, the audit report as HTML and PDF, with the advisory's chart) are
+# exported and checked offline with only the log's public key. Usage: scripts/demo.sh path/to/fwtrust
 # [--quiet] (the sample fleet is made by tests/mkfleet beside fwtrust).
 # (--quiet: for the test suite; prints only the ok/FAIL lines.)
 set -u
 FW=$(realpath "${1:?usage: demo.sh FWTRUST [--quiet]}")
 MKFLEET=$(dirname "$FW")/tests/mkfleet
+SRC=$(cd "$(dirname "$0")/.." && pwd) # the source tree (sample advisory)
 QUIET=${2:-}
 if [ -n "$QUIET" ]; then
   WORK=$(mktemp -d /tmp/fwtrust-demo.XXXXXX)
@@ -149,7 +153,21 @@ expect 0 "decision explained"
 DEC=$("$FW" eligibility --release "$REL" --explain ctl-a-00004 --json --db fwtrust.db | \
   sed -n '/"recorded"/,/}/s/^ *"idx": \([0-9]*\).*/\1/p' | head -n 1)
 
-step "18. The people: a release manager, two approvers and a fleet operator, each with an Ed25519 key (recorded)"
+step "18. A vulnerability: the PSIRT publishes a CSAF 2.0 advisory (ctl-a firmware 2.0.0 to 2.4.0: bootloader authentication bypass, fixed in 2.4.1); the security officer imports it, mapped to our products (recorded, the document kept)"
+cp "$SRC/tests/data/csaf/valid.json" OEM-SA-2026-0007.json
+show "$FW" vuln import OEM-SA-2026-0007.json --db fwtrust.db
+expect 0 "CSAF advisory imported"
+
+step "19. Which controllers does it affect right now, and what is done about each? (the cohort and the digest of its device list are recorded)"
+show "$FW" vuln affected OEM-SA-2026-0007 --db fwtrust.db
+expect 0 "affected cohort computed and recorded"
+
+step "20. The advisory drafts its remediating campaign: release 2.4.1 to exactly the affected versions"
+show "$FW" vuln remediate OEM-SA-2026-0007 --release "$REL" --out remediate-draft.json --db fwtrust.db
+expect 0 "campaign policy drafted (nothing recorded: a release manager reviews it)"
+say "  (Rita keeps the draft's targeting and 'remediates', and stages it for this fleet below)"
+
+step "21. The people: a release manager, two approvers and a fleet operator, each with an Ed25519 key (recorded)"
 for who in rita bob carol olga; do "$FW" key generate --alg ed25519 --out $who >/dev/null 2>&1; done
 show "$FW" operator add rita --role release_manager --pub rita.pub --db fwtrust.db
 expect 0 "release manager registered"
@@ -160,12 +178,13 @@ expect 0 "second approver registered"
 show "$FW" operator add olga --role operator --pub olga.pub --db fwtrust.db
 expect 0 "fleet operator registered"
 
-step "19. Rita creates the campaign: a 1% canary needing two approvals, then 10%, then the rest"
+step "22. Rita creates the campaign: a 1% canary needing two approvals, then 10%, then the rest"
 cat > campaign.json <<POLICY
 {
   "name": "controller 2.4.1 security update",
   "release": "${REL:0:16}",
-  "targeting": {"product": "controller", "family": "ctl-a"},
+  "targeting": {"product": "controller", "family": "ctl-a", "versions": ">=2.0.0 <2.4.1"},
+  "remediates": ["OEM-SA-2026-0007"],
   "stages": [
     {"name": "canary", "size": {"percent": 1}, "approvals": 2, "soak_s": 2},
     {"name": "early", "size": {"percent": 10}, "approvals": 1},
@@ -183,7 +202,7 @@ say "  on purpose, and a canary of 3 must not stall it on one unlucky device; in
 show "$FW" campaign create --policy campaign.json --as rita --db fwtrust.db
 expect 0 "campaign created, awaiting approval"
 
-step "20. Four eyes: the creator cannot approve; Bob and Carol sign the canary stage"
+step "23. Four eyes: the creator cannot approve; Bob and Carol sign the canary stage"
 show "$FW" campaign approve c-0001 --key rita.key --db fwtrust.db
 expect 1 "the creator's approval refused"
 show "$FW" campaign approve c-0001 --key bob.key --db fwtrust.db
@@ -202,21 +221,23 @@ state_is() { # the campaign's state, checked from its status document
   "$FW" campaign status c-0001 --json --db fwtrust.db 2>/dev/null | grep -q "^  \"state\": \"$1\""; rc=$?
 }
 
-step "21. Before the start, Olga tries the approved policy on 20,000 simulated devices (3% failing, one corrupt image): same engine, scratch store"
+step "24. Before the start, Olga tries the approved policy on 20,000 simulated devices (3% failing, one corrupt image): same engine, scratch store"
 show "$FW" simulate --campaign c-0001 --devices 20000 --fail-rate 3 --integrity-failures 1 --seed 42 --db fwtrust.db
 expect 0 "simulated (its max_failures of 10 would stop a fleet this size again and again; the real one is 300)"
 
-step "22. Olga starts it: the members are fixed, each gets its stage by a stable hash, the canary's devices are checked again"
+step "25. Olga starts it: the members are fixed, each gets its stage by a stable hash, the canary's devices are checked again"
 show "$FW" campaign start c-0001 --as olga --db fwtrust.db
 expect 0 "campaign started"
+show "$FW" vuln affected OEM-SA-2026-0007 --db fwtrust.db
+expect 0 "the affected controllers the campaign will reach are now being remediated"
 FIRST=$(devices_in canary eligible | head -n 1)
 
-step "23. The devices are enrolled for the device API: one token each (only its SHA-256 is kept; recorded)"
+step "26. The devices are enrolled for the device API: one token each (only its SHA-256 is kept; recorded)"
 show "$FW" device token --all --agent suit --out tokens.txt --db fwtrust.db
 expect 0 "tokens issued to every active device"
 say "  $(grep -vc '^#' tokens.txt) tokens in tokens.txt (mode $(stat -c %a tokens.txt))"
 
-step "24. fwtrust serve: the hawkBit device API (DDI) on a loopback port; it ticks the campaign and signs checkpoints as it runs"
+step "27. fwtrust serve: the hawkBit device API (DDI) on a loopback port; it ticks the campaign and signs checkpoints as it runs"
 say "\$ fwtrust serve --listen 127.0.0.1:0 --poll-interval 1 --tick-every 1 --log requests.log --db fwtrust.db &"
 "$FW" serve --listen 127.0.0.1:0 --poll-interval 1 --tick-every 1 --checkpoint-every 5 \
   --log requests.log --ready-file serve.port --db fwtrust.db 2>serve.err &
@@ -229,7 +250,7 @@ say "  $(head -n 1 serve.err)"
 stop_serve() { [ -n "${SERVE:-}" ] && kill "$SERVE" 2>/dev/null && wait "$SERVE" 2>/dev/null; SERVE=; }
 trap 'stop_serve; [ -n "$QUIET" ] && rm -rf "$WORK"' EXIT
 
-step "25. One canary controller runs the reference agent: it polls, checks the envelope with libfwv before the image, streams the image through the verifier, installs, reports"
+step "28. One canary controller runs the reference agent: it polls, checks the envelope with libfwv before the image, streams the image through the verifier, installs, reports"
 TOKEN=$(awk -v d="$FIRST" '$1 == d {print $2}' tokens.txt)
 AGENT=$(dirname "$FW")/fwtrust-agent
 say "\$ fwtrust-agent --server $URL --tenant DEFAULT --id $FIRST --token <its token> --state-dir dev-$FIRST --trust-key release.pub ... --once -v"
@@ -247,7 +268,7 @@ expect 0 "the server recorded it installed"
 say "  its request log:"
 [ -n "$QUIET" ] || grep "\"who\":\"$FIRST\"" requests.log | head -n 8 | sed 's/^/    /'
 
-step "26. The rest of the fleet runs fwtrust-agent too (one process, one agent per device; 6% of installs fail, a few images arrive corrupted)"
+step "29. The rest of the fleet runs fwtrust-agent too (one process, one agent per device; 6% of installs fail, a few images arrive corrupted)"
 say "\$ fwtrust-agent --server $URL --tenant DEFAULT --fleet $(grep -vc '^#' tokens.txt) --tokens tokens.txt --fail-rate 6 --integrity-rate 0.5 ... &"
 "$AGENT" --server "$URL" --tenant DEFAULT --fleet "$(grep -vc '^#' tokens.txt)" --tokens tokens.txt \
   --state-dir fleet-agents --trust-key release.pub --vendor-id $VENDOR --class-id $CLASS \
@@ -255,7 +276,7 @@ say "\$ fwtrust-agent --server $URL --tenant DEFAULT --fleet $(grep -vc '^#' tok
   >agents.out 2>agents.err &
 AGENTS=$!
 
-step "27. Olga and Bob watch the campaign: Bob approves the early stage when it waits; Olga looks at each pause and resumes"
+step "30. Olga and Bob watch the campaign: Bob approves the early stage when it waits; Olga looks at each pause and resumes"
 campaign_json() { "$FW" campaign status c-0001 --json --db fwtrust.db 2>/dev/null; }
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" 2>/dev/null; }
 resumes=0 refused=0 approved=0 last="" deadline=$((SECONDS + 300))
@@ -293,18 +314,41 @@ expect 0 "final status"
 Q=$("$FW" device list --filter lifecycle=quarantined --db fwtrust.db 2>/dev/null | grep -c ctl-a)
 say "  quarantined devices now: $Q (integrity failures are quarantined at once)"
 
-step "28. The server stops on SIGTERM: requests in flight finish, a last checkpoint is signed"
+step "31. The server stops on SIGTERM: requests in flight finish, a last checkpoint is signed"
 kill -TERM "$SERVE"; wait "$SERVE"; rc=$?; SERVE=
 expect 0 "server stopped cleanly"
 say "  $(tail -n 1 serve.err)"
 say "  $(wc -l < requests.log) requests logged, e.g.:"
 [ -n "$QUIET" ] || tail -n 2 requests.log | sed 's/^/    /'
 
-step "29. The log signs a checkpoint (C2SP tlog-checkpoint in a signed note)"
+step "32. The advisory after the campaign: the controllers that installed 2.4.1 are remediated"
+show "$FW" vuln affected OEM-SA-2026-0007 --db fwtrust.db
+expect 0 "cohort computed again"
+latest() { # a bucket of the latest recorded computation of the cohort
+  "$FW" vuln progress OEM-SA-2026-0007 --json --db fwtrust.db 2>/dev/null |
+    python3 -c "import json,sys; print(json.load(sys.stdin)['series'][-1]['counts']['$1'])" 2>/dev/null
+}
+say "  ($(latest exposed) stay exposed: ineligible for 2.4.1 for reasons that can be mended (certificates,"
+say "  lifecycle, a hardware revision 2.4.1 is not built for); 'vuln affected --list exposed' names"
+say "  them, 'eligibility --explain' says why)"
+
+step "33. Controllers whose security support has ended cannot be fixed: they are isolated (quarantined, never delivered to again), one record each"
+show "$FW" vuln isolate OEM-SA-2026-0007 --reason "security support ended: no fixed firmware will be built for it" --db fwtrust.db
+expect 0 "devices that cannot be remediated quarantined"
+show "$FW" vuln affected OEM-SA-2026-0007 --db fwtrust.db
+expect 0 "none left that cannot be remediated"
+rc=$([ "$(latest cannot_be_remediated)" = 0 ] && echo 0 || echo 1)
+expect 0 "cannot_be_remediated is 0 after isolation"
+
+step "34. The remediation over time, read back from the log"
+show "$FW" vuln progress OEM-SA-2026-0007 --db fwtrust.db
+expect 0 "exposed -> being remediated -> remediated, each computation a record"
+
+step "35. The log signs a checkpoint (C2SP tlog-checkpoint in a signed note)"
 show "$FW" audit checkpoint --db fwtrust.db --out checkpoint.txt
 expect 0 "checkpoint signed"
 
-step "30. An auditor proves the release record and the decision on ctl-a-00004 offline, with only the log's public key"
+step "36. An auditor proves the release record and the decision on ctl-a-00004 offline, with only the log's public key"
 show "$FW" audit prove --index 2 --db fwtrust.db --out release-record
 expect 0 "inclusion proof written"
 show "$FW" audit verify-proof --checkpoint checkpoint.txt --proof release-record.proof \
@@ -318,15 +362,15 @@ show "$FW" audit verify-proof --checkpoint checkpoint.txt --proof decision.proof
   --record decision.record --key fwtrust.db-log.pub
 expect 0 "decision proven offline"
 
-step "31. The whole log is rebuilt from its records, approvals re-verified, every checkpoint checked"
+step "37. The whole log is rebuilt from its records, approvals re-verified, every checkpoint checked"
 show "$FW" audit verify --db fwtrust.db --checkpoint checkpoint.txt
 expect 0 "log verified"
 
-step "32. The security officer exports the campaign's evidence bundle: records, proofs, keys, envelope, report (HTML and PDF)"
+step "38. The security officer exports the campaign's evidence bundle: records, proofs, keys, envelope, report (HTML and PDF)"
 show "$FW" audit export --campaign c-0001 --out c-0001.bundle --db fwtrust.db
 expect 0 "bundle exported"
 
-step "33. The notified body checks it offline, with only the bundle and the log's public key"
+step "39. The notified body checks it offline, with only the bundle and the log's public key"
 show "$FW" audit verify-bundle c-0001.bundle --key fwtrust.db-log.pub
 expect 0 "bundle verified offline"
 show "$FW" audit verify-bundle c-0001.bundle --key fwtrust.db-log.pub --device "$FIRST" --proofs proofs
@@ -341,6 +385,15 @@ show "$FW" audit verify-bundle forged.bundle --key fwtrust.db-log.pub
 expect 1 "a failure rewritten as an install in a copy: refused, the file named"
 show "$FW" audit summary c-0001.bundle --key fwtrust.db-log.pub
 expect 0 "the report's numbers on the terminal"
+grep -q 'aria-label="affected devices per remediation state over time"' c-0001.bundle/report.html && \
+  grep -q 'Advisory OEM-SA-2026-0007' c-0001.bundle/summary.json; rc=$?
+expect 0 "the report shows the advisory it remediates: affected devices per state over time"
+
+step "40. The advisory's own evidence bundle for the technical documentation: its records, cohorts, isolations, the campaign that fixed it"
+show "$FW" vuln report OEM-SA-2026-0007 --out OEM-SA-2026-0007.bundle --db fwtrust.db
+expect 0 "advisory bundle exported"
+show "$FW" audit verify-bundle OEM-SA-2026-0007.bundle --key fwtrust.db-log.pub
+expect 0 "advisory bundle verified offline"
 say "  the audit report: $WORK/c-0001.bundle/report.html and report.pdf"
 
 say ""

@@ -23,6 +23,10 @@
 #             (fuzz/fuzz_record.c)
 #   advisory  advisories: CVSS v3.x vectors and every field of vuln add
 #             (fuzz/fuzz_advisory.c)
+#   csaf      CSAF 2.0 advisories mapped to our products, and vers ranges
+#             (fuzz/fuzz_csaf.c; max_len 65536 unless FUZZ_MAX_LEN)
+#   sbom      release SBOMs: CycloneDX and SPDX JSON (fuzz/fuzz_sbom.c;
+#             max_len 65536 unless FUZZ_MAX_LEN)
 # The committed corpus is never written: new inputs land in the copy, and
 # crashes in build-fuzz/findings/<target>/ (see fuzz/README.md to turn one
 # into a permanent test).
@@ -40,7 +44,7 @@ cd "$ROOT"
 OUT=${FUZZ_OUT:-build-fuzz}
 SECONDS_TO_RUN=${FUZZ_SECONDS:-60}
 JOBS=${FUZZ_JOBS:-1}
-TARGETS=${FUZZ_TARGETS:-envelope note proof devfile x509 policy swu http_range ddi_feedback bundle record advisory}
+TARGETS=${FUZZ_TARGETS:-envelope note proof devfile x509 policy swu http_range ddi_feedback bundle record advisory csaf sbom}
 CC=${FUZZ_CC:-}
 
 # Every source of libfwtrust (with libfwv, which it links whole), as
@@ -67,7 +71,7 @@ sources() { # target
 	http_range) echo "src/http/http.c src/core/core.c" ;;
 	ddi_feedback | bundle) library_sources ;;
 	# src/vuln/advisory.c also holds vuln add (the store and the log)
-	advisory) library_sources ;;
+	advisory | csaf | sbom) library_sources ;;
 	*) return 1 ;;
 	esac
 }
@@ -75,7 +79,7 @@ sources() { # target
 # Longest input of each target: a bundle file (records, summary) is larger
 max_len() { # target
 	case "$1" in
-	bundle) echo "${FUZZ_MAX_LEN:-65536}" ;;
+	bundle | csaf | sbom) echo "${FUZZ_MAX_LEN:-65536}" ;;
 	*) echo "${FUZZ_MAX_LEN:-4096}" ;;
 	esac
 }
@@ -85,14 +89,14 @@ libs() { # target
 	case "$1" in
 	devfile | policy | record) echo "-ljansson -lcrypto" ;;
 	http_range) echo "-lmicrohttpd -lcrypto" ;;
-	ddi_feedback | bundle | advisory) echo "-ljansson -lsqlite3 -lmicrohttpd -lcrypto" ;;
+	ddi_feedback | bundle | advisory | csaf | sbom) echo "-ljansson -lsqlite3 -lmicrohttpd -lcrypto" ;;
 	*) echo "-lcrypto" ;;
 	esac
 }
 
 for t in $TARGETS; do
 	if ! sources "$t" >/dev/null || [ ! -d "fuzz/corpus/$t" ]; then
-		echo "fuzz: unknown target '$t' (known: envelope note proof devfile x509 policy swu http_range ddi_feedback bundle record advisory)" >&2
+		echo "fuzz: unknown target '$t' (known: envelope note proof devfile x509 policy swu http_range ddi_feedback bundle record advisory csaf sbom)" >&2
 		exit 2
 	fi
 done

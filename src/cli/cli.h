@@ -65,6 +65,12 @@ int cmd_cert(int argc, char **argv);
 int cmd_eligibility(int argc, char **argv);
 int cmd_operator(int argc, char **argv);
 int cmd_vuln(int argc, char **argv);
+/* fwtrust vuln remediate | isolate (cmd_vuln_remediate.c, cmd_vuln_isolate.c):
+ * argv[0] is the subcommand */
+int cmd_vuln_remediate(int argc, char **argv);
+int cmd_vuln_isolate(int argc, char **argv);
+/* fwtrust vuln import (cmd_vuln_import.c): argv[0] is "import" */
+int cmd_vuln_import(int argc, char **argv);
 int cmd_campaign(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
@@ -77,6 +83,10 @@ int cli_log_pub(const char *cmd, const char *path, uint8_t pub[32]);
 /* fwtrust audit export | verify-bundle | summary (cmd_bundle.c): argv[0]
  * is the subcommand; -1 when it is none of them */
 int cmd_audit_bundle(int argc, char **argv);
+/* fwtrust vuln report ID --out DIR: an advisory's bundle (cmd_bundle.c). */
+int cmd_vuln_report(int argc, char **argv);
+/* fwtrust vuln progress ID: the cohort's series (cmd_vuln_progress.c). */
+int cmd_vuln_progress(int argc, char **argv);
 /* fwtrust audit retention (cmd_retention.c) */
 int cmd_audit_retention(int argc, char **argv);
 /* The audit report on the terminal and as PDF (cmd_report.c): print a

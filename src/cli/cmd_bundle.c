@@ -14,11 +14,12 @@
 #include "store/store.h"
 
 static const char export_usage[] =
-    "usage: fwtrust audit export (--campaign ID | --release ID) --out DIR [--no-pdf]\n"
-    "                            [--db PATH]\n"
+    "usage: fwtrust audit export (--campaign ID | --release ID | --advisory ID) --out DIR\n"
+    "                            [--no-pdf] [--db PATH]\n"
     "\n"
-    "Write the evidence bundle of a campaign (or of a release and its campaigns)\n"
-    "into the new directory DIR: the records that concern it and those they refer\n"
+    "Write the evidence bundle of a campaign (or of a release and its campaigns,\n"
+    "or of an advisory: its records, the releases that fix it and the campaigns\n"
+    "that remediate it) into the new directory DIR: the records that concern it and those they refer\n"
     "to, one batch inclusion proof against a checkpoint signed now, the earlier\n"
     "checkpoints with consistency proofs, the public keys, the release's envelope,\n"
     "the members file, summary.json, report.html and report.pdf (headless\n"
@@ -47,7 +48,8 @@ static const char verify_usage[] =
 
 static const char summary_usage[] =
     "usage: fwtrust audit summary DIR [--key LOG.pub] [--json]\n"
-    "       fwtrust audit summary (--campaign ID | --release ID) [--json] [--db PATH]\n"
+    "       fwtrust audit summary (--campaign ID | --release ID | --advisory ID) [--json]\n"
+    "                             [--db PATH]\n"
     "\n"
     "Print the audit report's numbers on the terminal: of a bundle (verified\n"
     "first), or of a campaign or release in the store (a bundle is exported to a\n"
@@ -55,7 +57,7 @@ static const char summary_usage[] =
     "(docs/report.md).\n";
 
 struct bopts {
-	const char *db, *campaign, *release, *out, *key, *device, *proofs, *dir;
+	const char *db, *campaign, *release, *advisory, *out, *key, *device, *proofs, *dir;
 	int json, no_pdf;
 };
 
@@ -67,6 +69,7 @@ static int bparse(const char *cmd, const char *usage, int argc, char **argv, str
 	    {"key", required_argument, NULL, 'k'},       {"device", required_argument, NULL, 'D'},
 	    {"proofs", required_argument, NULL, 'P'},    {"json", no_argument, NULL, 'j'},
 	    {"no-pdf", no_argument, NULL, 'n'},          {"help", no_argument, NULL, 'h'},
+	    {"advisory", required_argument, NULL, 'A'},
 	    {NULL, 0, NULL, 0}};
 	int c;
 
@@ -76,6 +79,7 @@ static int bparse(const char *cmd, const char *usage, int argc, char **argv, str
 		case 'd': o->db = optarg; break;
 		case 'c': o->campaign = optarg; break;
 		case 'r': o->release = optarg; break;
+		case 'A': o->advisory = optarg; break;
 		case 'o': o->out = optarg; break;
 		case 'k': o->key = optarg; break;
 		case 'D': o->device = optarg; break;
@@ -114,6 +118,7 @@ static int do_export(const char *cmd, const struct bopts *o, const char *dir, in
 	memset(&bo, 0, sizeof(bo));
 	bo.campaign = o->campaign;
 	bo.release = o->release;
+	bo.advisory = o->advisory;
 	bo.dir = dir;
 	cli_progress_init(&p, "export");
 	if (!quiet) {
@@ -146,18 +151,12 @@ static int do_export(const char *cmd, const struct bopts *o, const char *dir, in
 	return EXIT_OK;
 }
 
-static int a_export(const struct bopts *o)
+static int export_to(const char *cmd, const struct bopts *o)
 {
-	const char *cmd = "audit export";
 	struct fw_bundle_info info;
 	char part[4200];
 	int rc;
 
-	if ((o->campaign == NULL) == (o->release == NULL) || o->out == NULL || o->dir) {
-		cli_err(cmd, "expected --campaign ID or --release ID, and --out DIR (run 'fwtrust "
-		             "audit export --help')");
-		return EXIT_USAGE;
-	}
 	if (access(o->out, F_OK) == 0) {
 		cli_err(cmd, "--out %s: exists already (a bundle is written to a new directory)",
 		        o->out);
@@ -181,8 +180,9 @@ static int a_export(const struct bopts *o)
 		char root[48];
 
 		fw_b64_encode(info.anchor.root, 32, root);
-		printf("bundle      %s (%s %s)\n", o->out, o->campaign ? "campaign" : "release",
-		       o->campaign ? o->campaign : o->release);
+		printf("bundle      %s (%s %s)\n", o->out,
+		       o->campaign ? "campaign" : o->advisory ? "advisory" : "release",
+		       o->campaign ? o->campaign : o->advisory ? o->advisory : o->release);
 		printf("records     %llu; %llu member devices\n", (unsigned long long)info.records,
 		       (unsigned long long)info.devices);
 		printf("anchor      checkpoint %llu of %s (%s), %llu earlier with consistency "
@@ -196,6 +196,49 @@ static int a_export(const struct bopts *o)
 	}
 	json_decref(info.summary);
 	return EXIT_OK;
+}
+
+static int a_export(const struct bopts *o)
+{
+	if ((o->campaign != NULL) + (o->release != NULL) + (o->advisory != NULL) != 1 ||
+	    o->out == NULL || o->dir) {
+		cli_err("audit export", "expected --campaign ID, --release ID or --advisory ID, and "
+		                        "--out DIR (run 'fwtrust audit export --help')");
+		return EXIT_USAGE;
+	}
+	return export_to("audit export", o);
+}
+
+static const char vuln_report_usage[] =
+    "usage: fwtrust vuln report ID --out DIR [--no-pdf] [--db PATH]\n"
+    "\n"
+    "Write the evidence bundle of one advisory into the new directory DIR: its\n"
+    "records (vuln.add, every vuln.affected computation of its cohort with the\n"
+    "cohort lists, every vuln.isolate), the releases that declare they fix it\n"
+    "(with their SBOMs), the campaigns that remediate it, the proofs, keys,\n"
+    "summary.json, report.html and report.pdf, as 'fwtrust audit export' does.\n"
+    "Check it with 'fwtrust audit verify-bundle DIR --key LOG.pub'.\n";
+
+int cmd_vuln_report(int argc, char **argv)
+{
+	struct bopts o;
+	int rc = bparse("vuln report", vuln_report_usage, argc, argv, &o);
+
+	if (rc < 0)
+		return EXIT_OK;
+	if (rc > 0)
+		return rc;
+	if (o.dir == NULL || o.campaign || o.release || o.advisory || o.key || o.device ||
+	    o.proofs || o.json) {
+		cli_err("vuln report", "expected an advisory id and --out DIR (run 'fwtrust vuln "
+		                       "report --help')");
+		return EXIT_USAGE;
+	}
+	if (o.out == NULL)
+		return opts_missing("vuln report", "--out");
+	o.advisory = o.dir;
+	o.dir = NULL;
+	return export_to("vuln report", &o);
 }
 
 struct sink {
@@ -326,7 +369,7 @@ static int a_verify(const struct bopts *o)
 	struct fw_diag d = {{0}};
 	int rc;
 
-	if (o->dir == NULL || o->campaign || o->release || o->out || o->no_pdf) {
+	if (o->dir == NULL || o->campaign || o->release || o->advisory || o->out || o->no_pdf) {
 		cli_err(cmd, "expected the bundle's directory (run 'fwtrust audit verify-bundle "
 		             "--help')");
 		return EXIT_USAGE;
@@ -396,10 +439,11 @@ static int a_summary(const struct bopts *o)
 	json_t *summary = NULL;
 	int rc = EXIT_OK;
 
-	if ((o->dir != NULL) + (o->campaign != NULL) + (o->release != NULL) != 1 || o->out ||
-	    o->device || o->proofs) {
-		cli_err(cmd, "expected a bundle's directory, --campaign ID or --release ID (run "
-		             "'fwtrust audit summary --help')");
+	if ((o->dir != NULL) + (o->campaign != NULL) + (o->release != NULL) +
+	            (o->advisory != NULL) != 1 ||
+	    o->out || o->device || o->proofs) {
+		cli_err(cmd, "expected a bundle's directory, --campaign ID, --release ID or "
+		             "--advisory ID (run 'fwtrust audit summary --help')");
 		return EXIT_USAGE;
 	}
 	if (o->dir) {

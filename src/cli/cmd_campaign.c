@@ -15,11 +15,14 @@
 #include "store/store.h"
 
 static const char usage_create[] =
-    "usage: fwtrust campaign create --policy P.json --as NAME [--db PATH]\n"
+    "usage: fwtrust campaign create --policy P.json --as NAME [--remediates ID]...\n"
+    "                               [--db PATH]\n"
     "\n"
     "Creates a campaign from a campaign policy (docs/campaign-policy.md) as\n"
     "operator NAME, who must be an active release_manager (or admin). Prints\n"
-    "its id. It waits for approvals when its first stage needs them.\n";
+    "its id. It waits for approvals when its first stage needs them.\n"
+    "--remediates adds an advisory id to the policy's \"remediates\" (merged,\n"
+    "without duplicates): each must be an advisory about the release's product.\n";
 static const char usage_approve[] =
     "usage: fwtrust campaign approve ID --key APPROVER.key [--stage K] [--db PATH]\n"
     "\n"
@@ -28,7 +31,8 @@ static const char usage_approve[] =
     "an active operator with the approver role, not the campaign's creator,\n"
     "who has not approved this stage yet.\n";
 static const char usage_edit[] =
-    "usage: fwtrust campaign edit ID --policy P.json --as NAME [--db PATH]\n"
+    "usage: fwtrust campaign edit ID --policy P.json --as NAME [--remediates ID]...\n"
+    "                             [--db PATH]\n"
     "\n"
     "Replaces the policy of a campaign that has not started. Every approval is\n"
     "void: the approvers sign the policy's digest.\n";
@@ -58,6 +62,12 @@ static void print_campaign(json_t *c)
 	       json_string_value(json_object_get(c, "name")),
 	       json_string_value(json_object_get(c, "state")));
 	printf("release   %s\n", json_string_value(json_object_get(c, "release_id")));
+	if (json_array_size(json_object_get(json_object_get(c, "policy"), "remediates"))) {
+		printf("remediates");
+		json_array_foreach(json_object_get(json_object_get(c, "policy"), "remediates"), i, st)
+			printf(" %s", json_string_value(st));
+		printf("\n");
+	}
 	printf("policy    %s (version %lld), created by %s\n",
 	       json_string_value(json_object_get(c, "policy_sha256")),
 	       (long long)json_integer_value(json_object_get(c, "policy_version")),
@@ -98,11 +108,14 @@ static int create_or_edit(int argc, char **argv, int edit)
 	static const struct option longopts[] = {
 	    {"policy", required_argument, NULL, 'p'},
 	    {"as", required_argument, NULL, 'a'},
+	    {"remediates", required_argument, NULL, 'v'},
 	    {"db", required_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
 	const char *cmd = edit ? "campaign edit" : "campaign create";
 	const char *db = NULL, *policy = NULL, *as = NULL;
+	const char *rem[FW_CAMPAIGN_MAX_REMEDIATES];
+	size_t nrem = 0, i;
 	struct fw_campaign_policy *p = NULL;
 	struct fw_store *s = NULL;
 	struct fw_diag d = {{0}};
@@ -114,6 +127,13 @@ static int create_or_edit(int argc, char **argv, int edit)
 		switch (c) {
 		case 'p': policy = optarg; break;
 		case 'a': as = optarg; break;
+		case 'v':
+			if (nrem == FW_CAMPAIGN_MAX_REMEDIATES) {
+				cli_err(cmd, "--remediates: at most %d", FW_CAMPAIGN_MAX_REMEDIATES);
+				return EXIT_USAGE;
+			}
+			rem[nrem++] = optarg;
+			break;
 		case 'd': db = optarg; break;
 		case 'h': fputs(edit ? usage_edit : usage_create, stdout); return EXIT_OK;
 		default: return opts_bad(cmd, argc, argv);
@@ -133,6 +153,13 @@ static int create_or_edit(int argc, char **argv, int edit)
 	rc = load_policy(cmd, policy, &p);
 	if (rc != EXIT_OK)
 		return rc;
+	for (i = 0; i < nrem; i++) {
+		if (fw_campaign_policy_remediates_add(p, rem[i], &d) != FW_OK) {
+			cli_err(cmd, "%s", d.msg);
+			free(p);
+			return EXIT_USAGE;
+		}
+	}
 	if (cli_open_store(cmd, db, &s)) {
 		free(p);
 		return EXIT_USAGE;

@@ -16,6 +16,7 @@ static const char usage_add[] =
     "                           [--from RANGE] [--hw-revision R ...] [--db PATH]\n"
     "                           [--swu FILE.swu --swu-cert SIGNER.pem\n"
     "                            [--swu-cert-purpose emailProtection|codeSigning]]\n"
+    "                           [--sbom SBOM.json] [--fixes ADVISORY ...]\n"
     "\n"
     "Verifies ENVELOPE with libfwv against the registered, active\n"
     "release-signing keys and IMAGE against ENVELOPE; stores both\n"
@@ -33,7 +34,15 @@ static const char usage_add[] =
     "                     version; stored beside the envelope\n"
     "  --swu-cert PEM     the signer certificate(s) the devices have (-k)\n"
     "  --swu-cert-purpose the devices' swupdate --cert-purpose (default\n"
-    "                     emailProtection)\n";
+    "                     emailProtection)\n"
+    "  --sbom FILE        the release's SBOM, CycloneDX or SPDX 2.2/2.3 JSON (at\n"
+    "                     most 32 MiB); the version it names for what it\n"
+    "                     describes must be the envelope's; stored\n"
+    "                     content-addressed, its digest recorded\n"
+    "  --fixes ID         an advisory the release fixes ('fwtrust vuln add'), of\n"
+    "                     the release's product and family; repeat for more (at\n"
+    "                     most 32). 'vuln affected' counts devices that run the\n"
+    "                     release as remediated\n";
 static const char usage_list[] = "usage: fwtrust release list [--db PATH] [--json]\n";
 static const char usage_show[] = "usage: fwtrust release show ID [--db PATH]\n"
                                  "  ID: the release id (envelope SHA-256) or a unique prefix "
@@ -70,13 +79,16 @@ static int release_add(int argc, char **argv)
 	    {"swu", required_argument, NULL, 'S'},
 	    {"swu-cert", required_argument, NULL, 'c'},
 	    {"swu-cert-purpose", required_argument, NULL, 'u'},
+	    {"sbom", required_argument, NULL, 'B'},
+	    {"fixes", required_argument, NULL, 'x'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
 	const char *image = NULL, *product = NULL, *family = NULL, *db = NULL;
 	const char *purpose = NULL;
 	struct fw_release_swu swu = {NULL, NULL, FW_SWU_PURPOSE_EMAIL};
 	const char *hw[FW_POLICY_MAX_HW];
-	struct fw_release_target target = {NULL, NULL, NULL, hw, 0};
+	const char *fixes[FW_RELEASE_MAX_FIXES];
+	struct fw_release_target target = {NULL, NULL, NULL, hw, 0, NULL, NULL, fixes, 0};
 	struct fw_store *s = NULL;
 	struct fw_diag d = {{0}};
 	json_t *doc = NULL;
@@ -101,6 +113,15 @@ static int release_add(int argc, char **argv)
 		case 'S': swu.path = optarg; break;
 		case 'c': swu.cert_path = optarg; break;
 		case 'u': purpose = optarg; break;
+		case 'B': target.sbom = optarg; break;
+		case 'x':
+			if (target.nfixes == FW_RELEASE_MAX_FIXES) {
+				cli_err("release add", "--fixes: at most %d advisories",
+				        FW_RELEASE_MAX_FIXES);
+				return EXIT_USAGE;
+			}
+			fixes[target.nfixes++] = optarg;
+			break;
 		case 'h': fputs(usage_add, stdout); return EXIT_OK;
 		default: return opts_bad("release add", argc, argv);
 		}
@@ -164,6 +185,23 @@ static int release_add(int argc, char **argv)
 		printf("swu       %s (%lld bytes, sha256 %s)\n", str(w, "filename"),
 		       (long long)json_integer_value(json_object_get(w, "size")), str(w, "sha256"));
 		printf("          signer %s (%s)\n", str(w, "signer_subject"), str(w, "cert_purpose"));
+	}
+	if (json_is_object(json_object_get(doc, "sbom"))) {
+		json_t *b = json_object_get(doc, "sbom");
+
+		printf("sbom      %s %s, %lld components (%lld bytes, sha256 %s)\n", str(b, "format"),
+		       str(b, "spec_version"),
+		       (long long)json_integer_value(json_object_get(b, "components")),
+		       (long long)json_integer_value(json_object_get(b, "size")), str(b, "sha256"));
+	}
+	if (json_array_size(json_object_get(doc, "fixes"))) {
+		json_t *f;
+		size_t k;
+
+		printf("fixes    ");
+		json_array_foreach(json_object_get(doc, "fixes"), k, f)
+			printf(" %s", json_string_value(f));
+		printf("\n");
 	}
 	printf("evidence  record %llu\n", (unsigned long long)idx);
 	json_decref(doc);

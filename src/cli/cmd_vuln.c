@@ -31,12 +31,30 @@ static const char usage_affected[] =
     "Computes, now, which devices of the advisory's product (and family) are\n"
     "affected and what is done about each, in buckets: exposed,\n"
     "being_remediated (an unfinished member of a running or paused campaign\n"
-    "whose release fixes it), cannot_be_remediated (end of support,\n"
+    "that remediates it: its release fixes it, or its policy's remediates or\n"
+    "its release's fixes name it), cannot_be_remediated (end of support,\n"
     "decommissioned, support period over), isolated (quarantined or\n"
-    "certificate revoked), remediated (runs the fixed version or later).\n"
+    "certificate revoked), remediated (runs the fixed version or later, or a\n"
+    "release that declares it fixes it).\n"
     "Every computation is recorded (vuln.affected) with the SHA-256 of the\n"
     "cohort list, which is kept in the store. --list prints one bucket's\n"
     "devices.\n";
+
+static const char usage_all[] =
+    "usage: fwtrust vuln add ID --title TEXT --severity low|medium|high|critical\n"
+    "                       --product P [--family F] --affected RANGE [--fixed-in VERSION]\n"
+    "                       [--cvss VECTOR] [--cve CVE-YYYY-NNNN ...]\n"
+    "       fwtrust vuln import FILE [--partial] [--dry-run] [--json]\n"
+    "       fwtrust vuln list [--json]\n"
+    "       fwtrust vuln show ID [--json]\n"
+    "       fwtrust vuln affected ID [--list BUCKET] [--json]\n"
+    "       fwtrust vuln remediate ID --release R [--name NAME] [--out FILE]\n"
+    "       fwtrust vuln isolate ID --reason TEXT [--devices KEY=VALUE]... [--revoke]\n"
+    "                            [--dry-run]\n"
+    "       fwtrust vuln progress ID [--json]\n"
+    "       fwtrust vuln report ID --out DIR [--no-pdf]\n"
+    "Every command takes --db PATH and --help (what it does, in detail).\n"
+    "Advisories, their affected devices, remediation and isolation: docs/vuln.md.\n";
 
 static const char *str(const json_t *o, const char *k)
 {
@@ -197,6 +215,13 @@ static int vuln_show(int argc, char **argv)
 		printf("affected  %s\n", str(doc, "affected"));
 		printf("fixed in  %s\n", str(doc, "fixed_in"));
 		printf("source    %s\n", str(doc, "source"));
+		if (json_is_object(json_object_get(doc, "csaf"))) {
+			json_t *cs = json_object_get(doc, "csaf");
+
+			printf("csaf      %s version %s (%s), %s; sha256 %s\n", str(cs, "tracking_id"),
+			       str(cs, "tracking_version"), str(cs, "publisher"), str(cs, "path"),
+			       str(cs, "sha256"));
+		}
 		printf("evidence  record %lld\n",
 		       (long long)json_integer_value(json_object_get(json_object_get(doc, "added"),
 		                                                     "idx")));
@@ -334,13 +359,21 @@ int cmd_vuln(int argc, char **argv)
 		return vuln_show(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "affected") == 0)
 		return vuln_affected(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "remediate") == 0)
+		return cmd_vuln_remediate(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "isolate") == 0)
+		return cmd_vuln_isolate(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "import") == 0)
+		return cmd_vuln_import(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "progress") == 0)
+		return cmd_vuln_progress(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "report") == 0)
+		return cmd_vuln_report(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		fputs(usage_add, stdout);
-		fputs(usage_list, stdout);
-		fputs(usage_show, stdout);
-		fputs(usage_affected, stdout);
+		fputs(usage_all, stdout);
 		return EXIT_OK;
 	}
-	cli_err("vuln", "expected add, list, show or affected (run 'fwtrust vuln --help')");
+	cli_err("vuln", "expected add, import, list, show, affected, remediate, isolate, progress "
+	                "or report (run 'fwtrust vuln --help')");
 	return EXIT_USAGE;
 }

@@ -42,6 +42,7 @@ struct audit {
 	 * id -> record, to compare with the mutable documents; records a
 	 * device row may point at: index -> {type, device, to} */
 	json_t *keys, *releases, *devrecs, *operators, *campaigns, *revoked;
+	json_t *advisories;             /* advisory id -> {"idx", "record"} of its vuln.add */
 	struct states *states;          /* row hashes of device imports, loaded once */
 	size_t nstates;
 };
@@ -90,7 +91,8 @@ static int fleet_record(const uint8_t *rec, size_t len)
 	static const char *const types[] = {"\"type\":\"device.import\"",
 	                                    "\"type\":\"device.import.done\"",
 	                                    "\"type\":\"device.lifecycle\"",
-	                                    "\"type\":\"cert.revoke\""};
+	                                    "\"type\":\"cert.revoke\"",
+	                                    "\"type\":\"vuln.isolate\""};
 	size_t i;
 
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
@@ -160,13 +162,14 @@ static void replay_registry(struct audit *a, uint64_t idx, const uint8_t *rec, s
 	    memmem(rec, len, "\"type\":\"release.add\"", 20) == NULL &&
 	    memmem(rec, len, "\"type\":\"operator.", 17) == NULL &&
 	    memmem(rec, len, "\"type\":\"campaign.", 17) == NULL &&
+	    memmem(rec, len, "\"type\":\"vuln.add\"", 17) == NULL &&
 	    !fleet_record(rec, len))
 		return;
 	j = json_loadb((const char *)rec, len, 0, NULL);
 	type = json_string_value(json_object_get(j, "type"));
 	if (type && fleet_record(rec, len) &&
 	    (strncmp(type, "device.", 7) == 0 || strcmp(type, "cert.revoke") == 0 ||
-	     strcmp(type, "rollout.device") == 0)) {
+	     strcmp(type, "rollout.device") == 0 || strcmp(type, "vuln.isolate") == 0)) {
 		char key[24];
 
 		snprintf(key, sizeof(key), "%llu", (unsigned long long)idx);
@@ -189,8 +192,10 @@ static void replay_registry(struct audit *a, uint64_t idx, const uint8_t *rec, s
 			         (long long)json_integer_value(json_object_get(ref, "idx")));
 		}
 		json_object_set_new(a->devrecs, key, e);
-		/* certificates revoked locally, for the certificate check */
-		if (strcmp(type, "cert.revoke") == 0 && json_is_string(json_object_get(j, "cert_sha256")))
+		/* certificates revoked locally, for the certificate check (vuln
+		 * isolate --revoke records cert_sha256 too) */
+		if ((strcmp(type, "cert.revoke") == 0 || strcmp(type, "vuln.isolate") == 0) &&
+		    json_is_string(json_object_get(j, "cert_sha256")))
 			json_object_set_new(a->revoked, json_string_value(json_object_get(j, "cert_sha256")),
 			                    json_true());
 	}
@@ -216,6 +221,10 @@ static void replay_registry(struct audit *a, uint64_t idx, const uint8_t *rec, s
 		                                                               : json_null()));
 	else if (type && strncmp(type, "campaign.", 9) == 0)
 		replay_campaign(a, idx, type, j);
+	else if (type && strcmp(type, "vuln.add") == 0 &&
+	         (id = json_string_value(json_object_get(j, "advisory"))) != NULL)
+		json_object_set_new(a->advisories, id,
+		                    json_pack("{sI sO}", "idx", (json_int_t)idx, "record", j));
 	else if (type && strcmp(type, "operator.disable") == 0 &&
 	         (id = json_string_value(json_object_get(j, "name"))) != NULL &&
 	         json_object_get(a->operators, id))
@@ -235,7 +244,8 @@ static int check_object(void *arg, const char *id, const char *doc)
 {
 	static const char *const release_fields[] = {"product", "family", "image_sha256",
 	                                             "envelope_sha256", "signer_key_id", "sequence",
-	                                             "upgrade_from", "hw_revisions", "swu"};
+	                                             "upgrade_from", "hw_revisions", "swu",
+	                                             "sbom", "fixes"};
 	struct objcheck *o = arg;
 	json_t *want = json_object_get(o->expected, id), *got = json_loads(doc, 0, NULL);
 	size_t i;
@@ -263,6 +273,27 @@ static int check_object(void *arg, const char *id, const char *doc)
 				        "operator %s: '%s' differs from what its records say", id, fields[i]);
 				break;
 			}
+	} else if (strcmp(o->kind, "advisory") == 0) {
+		/* the document is its vuln.add record's fields, and names it */
+		static const char *const fields[] = {"advisory", "title",  "severity", "cvss",
+		                                     "cves",     "product", "family",  "affected",
+		                                     "fixed_in", "source", "csaf"};
+		json_t *rec = json_object_get(want, "record");
+
+		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+			if (!json_equal(json_object_get(got, fields[i]), json_object_get(rec, fields[i])) &&
+			    (json_object_get(got, fields[i]) || json_object_get(rec, fields[i]))) {
+				finding(o->a, "registry.mismatch", 0,
+				        "advisory %s: '%s' differs from its vuln.add record %lld", id,
+				        fields[i], (long long)json_integer_value(json_object_get(want, "idx")));
+				break;
+			}
+		if (i == sizeof(fields) / sizeof(fields[0]) &&
+		    !json_equal(json_object_get(json_object_get(got, "added"), "idx"),
+		                json_object_get(want, "idx")))
+			finding(o->a, "registry.mismatch", 0,
+			        "advisory %s: it names another record than its vuln.add record %lld", id,
+			        (long long)json_integer_value(json_object_get(want, "idx")));
 	} else if (strcmp(o->kind, "key") == 0) {
 		const char *state = json_string_value(json_object_get(got, "state"));
 
@@ -291,13 +322,13 @@ static int check_object(void *arg, const char *id, const char *doc)
 /* Registry documents are mutable state; each must be what its records say. */
 static int check_registry(struct audit *a, struct fw_store *s, struct fw_diag *d)
 {
-	const char *kinds[4] = {"key", "release", "operator", "campaign"};
-	json_t *expect[4] = {a->keys, a->releases, a->operators, a->campaigns};
+	const char *kinds[5] = {"key", "release", "operator", "campaign", "advisory"};
+	json_t *expect[5] = {a->keys, a->releases, a->operators, a->campaigns, a->advisories};
 	const char *id;
 	json_t *v;
 	int k, rc;
 
-	for (k = 0; k < 4; k++) {
+	for (k = 0; k < 5; k++) {
 		struct objcheck o = {a, kinds[k], expect[k], json_object()};
 
 		rc = fw_store_object_scan(s, kinds[k], check_object, &o, d);
@@ -734,6 +765,7 @@ int fw_evidence_audit(struct fw_store *s, const char *const *held, size_t nheld,
 	a.operators = json_object();
 	a.campaigns = json_object();
 	a.revoked = json_object();
+	a.advisories = json_object();
 	fw_compact_range_init(&a.cr);
 	rc = fw_evidence_log_key(s, &vk, NULL, d);
 	if (rc != FW_OK) {
@@ -743,6 +775,7 @@ int fw_evidence_audit(struct fw_store *s, const char *const *held, size_t nheld,
 		json_decref(a.operators);
 		json_decref(a.campaigns);
 		json_decref(a.revoked);
+		json_decref(a.advisories);
 		return rc;
 	}
 	rc = s->ops->checkpoint_scan(s, collect_cp, &a);
@@ -894,6 +927,7 @@ out:
 	json_decref(a.operators);
 	json_decref(a.campaigns);
 	json_decref(a.revoked);
+	json_decref(a.advisories);
 	for (i = 0; i < a.nstates; i++)
 		free((void *)a.states[i].hashes);
 	free(a.states);

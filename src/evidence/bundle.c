@@ -44,6 +44,7 @@
 #define BUNDLE_FORMAT "fwtrust-bundle/v1"
 #define PROOF_FORMAT "fwtrust-multiproof/v1"
 #define MAX_CAMPAIGNS 256
+#define MAX_ADVISORIES 16 /* advisories one bundle follows */
 #define MAX_CHECKPOINTS 64  /* earlier checkpoints kept in a bundle (evenly spaced) */
 #define RECORD_MAX (1u << 20) /* a record line of a bundle, bytes */
 
@@ -351,6 +352,10 @@ struct exp {
 	char release_id[2][65];
 	size_t nreleases;
 	char signer_pat[2][120];
+	char advisories[MAX_ADVISORIES][72];
+	char adv_pat[MAX_ADVISORIES][96];  /* "advisory":"<id>" */
+	char adv_quoted[MAX_ADVISORIES][72]; /* "<id>" (in a release's fixes) */
+	size_t nadvisories;
 	uint64_t first_content; /* first record selected by its content (not a ref) */
 	uint64_t selected, by_ref;
 	/* pass 2 */
@@ -392,6 +397,19 @@ static int is_member(struct exp *x, const uint8_t *rec, size_t len)
 	return yes;
 }
 
+/* Does a record's (or document's) "fixes" array name the advisory? */
+static int fixes_names(const uint8_t *rec, size_t len, const char *id)
+{
+	json_t *j = json_loadb((const char *)rec, len, 0, NULL), *v;
+	size_t i;
+	int yes = 0;
+
+	json_array_foreach(json_object_get(j, "fixes"), i, v)
+		yes |= json_is_string(v) && strcmp(json_string_value(v), id) == 0;
+	json_decref(j);
+	return yes;
+}
+
 static int select_one(struct exp *x, uint64_t idx, const uint8_t *rec, size_t len)
 {
 	size_t i;
@@ -401,6 +419,21 @@ static int select_one(struct exp *x, uint64_t idx, const uint8_t *rec, size_t le
 	for (i = 0; i < x->ncampaigns; i++)
 		if (memmem(rec, len, x->camp_pat[i], strlen(x->camp_pat[i])) != NULL)
 			return 1;
+	if (x->nadvisories > 0 && memmem(rec, len, "\"type\":\"vuln.", 13) != NULL) {
+		for (i = 0; i < x->nadvisories; i++)
+			if (memmem(rec, len, x->adv_pat[i], strlen(x->adv_pat[i])) != NULL)
+				return 1;
+		return 0;
+	}
+	/* a release that declares it fixes a followed advisory */
+	if (x->nadvisories > 0 && memmem(rec, len, "\"type\":\"release.add\"", 20) != NULL &&
+	    memmem(rec, len, "\"fixes\":[", 9) != NULL) {
+		for (i = 0; i < x->nadvisories; i++)
+			if (memmem(rec, len, x->adv_quoted[i], strlen(x->adv_quoted[i])) != NULL &&
+			    fixes_names(rec, len, x->advisories[i]))
+				return 1;
+		return 0;
+	}
 	if (memmem(rec, len, "\"type\":\"eligibility.", 20) != NULL) {
 		for (i = 0; i < x->nreleases; i++)
 			if (memmem(rec, len, x->release_ref[i], strlen(x->release_ref[i])) != NULL)
@@ -473,7 +506,7 @@ static void note_blob(struct exp *x, const char *path, const char *sha)
 }
 
 /* What a record of the bundle adds besides itself: keys, files. */
-static void collect(struct exp *x, json_t *j)
+static void collect(struct exp *x, uint64_t idx, json_t *j)
 {
 	const char *type = json_string_value(json_object_get(j, "type"));
 	char name[200], safe[100];
@@ -500,6 +533,26 @@ static void collect(struct exp *x, json_t *j)
 		if (json_is_object(swu)) {
 			snprintf(name, sizeof(name), "release/%s.swu", safe);
 			note_blob(x, name, json_string_value(json_object_get(swu, "sha256")));
+		}
+		if (json_is_object(json_object_get(j, "sbom"))) {
+			snprintf(name, sizeof(name), "release/%s.sbom.json", safe);
+			note_blob(x, name,
+			          json_string_value(json_object_get(json_object_get(j, "sbom"), "sha256")));
+		}
+	} else if (strcmp(type, "vuln.add") == 0 || strcmp(type, "vuln.affected") == 0) {
+		const char *id = json_string_value(json_object_get(j, "advisory"));
+
+		if (id == NULL)
+			return;
+		safe_name(id, safe, sizeof(safe));
+		if (type[5] == 'a' && type[6] == 'd') { /* vuln.add: the CSAF document imported */
+			snprintf(name, sizeof(name), "vuln/%s.csaf.json", safe);
+			note_blob(x, name,
+			          json_string_value(json_object_get(json_object_get(j, "csaf"), "sha256")));
+		} else { /* vuln.affected: the cohort list */
+			snprintf(name, sizeof(name), "vuln/%s.cohort-%llu.txt", safe,
+			         (unsigned long long)idx);
+			note_blob(x, name, json_string_value(json_object_get(j, "list_sha256")));
 		}
 	} else if (strcmp(type, "campaign.start") == 0) {
 		const char *id = json_string_value(json_object_get(j, "campaign"));
@@ -547,7 +600,7 @@ static int pass_write(void *arg, uint64_t idx, const uint8_t lh[FW_HASH_LEN],
 			                    (unsigned long long)idx);
 			return SCAN_ERROR;
 		}
-		collect(x, j);
+		collect(x, idx, j);
 		x->rc = fw_report_add(x->report, idx, j, x->d);
 		json_decref(j);
 		if (x->rc != FW_OK)
@@ -613,6 +666,51 @@ static int add_campaign(struct exp *x, const char *id, struct fw_diag *d)
 	return FW_OK;
 }
 
+/* Follow an advisory: its records (vuln.*) and the releases that declare
+ * they fix it. Ids that are not an advisory's syntax are not followed. */
+static int add_advisory(struct exp *x, const char *id, struct fw_diag *d)
+{
+	size_t i;
+
+	if (id == NULL || id[0] == 0 || strlen(id) > 64 || strpbrk(id, "\"\\") != NULL)
+		return FW_OK;
+	for (i = 0; i < x->nadvisories; i++)
+		if (strcmp(x->advisories[i], id) == 0)
+			return FW_OK;
+	if (x->nadvisories == MAX_ADVISORIES)
+		return fw_diag_set(d, FW_E_ARG, "more than %d advisories in one bundle",
+		                   MAX_ADVISORIES);
+	snprintf(x->advisories[i], sizeof(x->advisories[i]), "%s", id);
+	snprintf(x->adv_pat[i], sizeof(x->adv_pat[i]), "\"advisory\":\"%s\"", id);
+	snprintf(x->adv_quoted[i], sizeof(x->adv_quoted[i]), "\"%s\"", id);
+	x->nadvisories++;
+	return FW_OK;
+}
+
+/* The advisories a campaign remediates: its policy's "remediates" and its
+ * release's "fixes". */
+static int campaign_advisories(struct exp *x, const json_t *camp, struct fw_diag *d)
+{
+	const char *rel = json_string_value(json_object_get(camp, "release_id"));
+	const json_t *v;
+	char *doc = NULL;
+	json_t *r = NULL;
+	size_t i;
+	int rc = FW_OK;
+
+	json_array_foreach(json_object_get(json_object_get(camp, "policy"), "remediates"), i, v)
+		if (rc == FW_OK)
+			rc = add_advisory(x, json_string_value(v), d);
+	if (rc == FW_OK && rel && fw_store_object_get(x->s, "release", rel, &doc, NULL) == FW_OK)
+		r = json_loads(doc, 0, NULL);
+	free(doc);
+	json_array_foreach(json_object_get(r, "fixes"), i, v)
+		if (rc == FW_OK)
+			rc = add_advisory(x, json_string_value(v), d);
+	json_decref(r);
+	return rc;
+}
+
 struct rel_match {
 	const char *ref;
 	char id[65];
@@ -646,13 +744,72 @@ static int match_campaign(void *arg, const char *id, const char *doc)
 	return m->rc != FW_OK;
 }
 
+/* An advisory's bundle: its records, the releases that declare they fix
+ * it, and the campaigns that remediate it (by their policy's
+ * "remediates" or their release's "fixes"), whole. */
+struct adv_match {
+	struct exp *x;
+	const char *id;
+	int rc;
+	struct fw_diag *d;
+};
+
+static int match_adv_campaign(void *arg, const char *id, const char *doc)
+{
+	struct adv_match *m = arg;
+	struct exp *x = m->x;
+	json_t *j = json_loads(doc, 0, NULL), *v, *r = NULL;
+	const char *rel = json_string_value(json_object_get(j, "release_id"));
+	char *rdoc = NULL;
+	size_t i;
+	int yes = 0;
+
+	json_array_foreach(json_object_get(json_object_get(j, "policy"), "remediates"), i, v)
+		yes |= json_is_string(v) && strcmp(json_string_value(v), m->id) == 0;
+	if (!yes && rel && fw_store_object_get(x->s, "release", rel, &rdoc, NULL) == FW_OK) {
+		r = json_loads(rdoc, 0, NULL);
+		json_array_foreach(json_object_get(r, "fixes"), i, v)
+			yes |= json_is_string(v) && strcmp(json_string_value(v), m->id) == 0;
+	}
+	free(rdoc);
+	json_decref(r);
+	if (yes) {
+		m->rc = add_campaign(x, id, m->d);
+		if (m->rc == FW_OK && rel)
+			m->rc = release_facts(x, rel, m->d);
+	}
+	json_decref(j);
+	return m->rc != FW_OK;
+}
+
+static int advisory_subject(struct exp *x, struct fw_diag *d)
+{
+	struct adv_match m = {x, x->o->advisory, FW_OK, d};
+	char *doc = NULL;
+	int rc;
+
+	rc = fw_store_object_get(x->s, "advisory", x->o->advisory, &doc, d);
+	free(doc);
+	if (rc == FW_E_NOT_FOUND)
+		return fw_diag_set(d, rc, "no advisory %s (vuln add or vuln import it)",
+		                   x->o->advisory);
+	if (rc != FW_OK)
+		return rc;
+	rc = add_advisory(x, x->o->advisory, d);
+	if (rc == FW_OK)
+		rc = fw_store_object_scan(x->s, "campaign", match_adv_campaign, &m, d);
+	return rc != FW_OK ? rc : m.rc;
+}
+
 static int subject(struct exp *x, struct fw_diag *d)
 {
 	const struct fw_bundle_opts *o = x->o;
 	int rc;
 
-	if ((o->campaign == NULL) == (o->release == NULL))
-		return fw_diag_set(d, FW_E_ARG, "give either a campaign or a release");
+	if ((o->campaign != NULL) + (o->release != NULL) + (o->advisory != NULL) != 1)
+		return fw_diag_set(d, FW_E_ARG, "give one campaign, release or advisory");
+	if (o->advisory)
+		return advisory_subject(x, d);
 	if (o->campaign) {
 		char *doc = NULL;
 		json_t *j;
@@ -668,6 +825,8 @@ static int subject(struct exp *x, struct fw_diag *d)
 		rel = json_string_value(json_object_get(j, "release_id"));
 		rb = json_string_value(json_object_get(j, "rollback_release_id"));
 		rc = add_campaign(x, o->campaign, d);
+		if (rc == FW_OK)
+			rc = campaign_advisories(x, j, d);
 		if (rc == FW_OK && rel == NULL)
 			rc = fw_diag_set(d, FW_E_STORE, "campaign %s names no release", o->campaign);
 		if (rc == FW_OK)
@@ -868,7 +1027,9 @@ static int write_keys(struct exp *x, struct fw_diag *d)
 		if (fw_hex_decode(json_string_value(v), sha, 32) != FW_OK)
 			continue;
 		fw_store_blob_path(x->s, sha, src, sizeof(src));
-		rc = copy_file(src, x->o->dir, k, d);
+		rc = strncmp(k, "vuln/", 5) == 0 ? mkdirs(x->o->dir, "vuln", d) : FW_OK;
+		if (rc == FW_OK)
+			rc = copy_file(src, x->o->dir, k, d);
 		if (rc != FW_OK)
 			return rc;
 	}
@@ -902,6 +1063,16 @@ static const char readme[] =
 
 /* summary.json: sorted keys, two-space indent, so that verify-bundle can
  * compare its own with it byte for byte */
+static const char *bundle_kind(const struct exp *x)
+{
+	return x->o->campaign ? "campaign" : x->o->advisory ? "advisory" : "release";
+}
+
+static const char *bundle_id(const struct exp *x)
+{
+	return x->o->campaign ? x->o->campaign : x->o->advisory ? x->o->advisory : x->release_id[0];
+}
+
 static char *summary_text(const json_t *summary)
 {
 	return json_dumps(summary, JSON_SORT_KEYS | JSON_INDENT(2) | JSON_ENSURE_ASCII);
@@ -924,8 +1095,7 @@ static int write_meta(struct exp *x, const struct fw_note_key *vk, const char *n
 	for (size_t i = 0; i < x->nreleases; i++)
 		json_array_append_new(rels, json_string(x->release_id[i]));
 	b = json_pack("{ss ss ss so so s{ss sI ss} sI sI}", "format", BUNDLE_FORMAT, "kind",
-	              x->o->campaign ? "campaign" : "release", "id",
-	              x->o->campaign ? x->o->campaign : x->release_id[0], "campaigns", camps,
+	              bundle_kind(x), "id", bundle_id(x), "campaigns", camps,
 	              "releases", rels, "anchor", "origin", cp->origin, "size", (json_int_t)cp->size,
 	              "root", root, "records", (json_int_t)x->written, "devices",
 	              (json_int_t)x->devices);
@@ -1076,8 +1246,7 @@ static int export(struct exp *x, struct fw_bundle_info *info, struct fw_diag *d)
 		goto out;
 	}
 	setvbuf(x->records, NULL, _IOFBF, 1 << 20);
-	x->report = fw_report_new(x->o->campaign ? "campaign" : "release",
-	                          x->o->campaign ? x->o->campaign : x->release_id[0]);
+	x->report = fw_report_new(bundle_kind(x), bundle_id(x));
 	x->keys = json_object();
 	x->operators = json_object();
 	x->blobs = json_object();
@@ -1682,6 +1851,84 @@ static void check_release(struct ver *v, uint64_t idx, json_t *j)
 		    0)
 			free(env);
 	}
+	if (json_is_object(json_object_get(j, "sbom"))) {
+		snprintf(name, sizeof(name), "release/%s.sbom.json", safe);
+		if (check_file_sha(v, name, str(json_object_get(j, "sbom"), "sha256"), idx, &env,
+		                   &len) == 0)
+			free(env);
+	}
+}
+
+/* an advisory's imported CSAF document, kept as it was */
+static void check_advisory(struct ver *v, uint64_t idx, json_t *j)
+{
+	const json_t *csaf = json_object_get(j, "csaf");
+	char name[200], safe[100];
+	uint8_t *data = NULL;
+	size_t len = 0;
+
+	if (!json_is_object(csaf))
+		return;
+	safe_name(str(j, "advisory"), safe, sizeof(safe));
+	snprintf(name, sizeof(name), "vuln/%s.csaf.json", safe);
+	if (check_file_sha(v, name, str(csaf, "sha256"), idx, &data, &len) == 0)
+		free(data);
+}
+
+/* a computation of an advisory's cohort: the list it kept, and the counts
+ * the record gives, recounted from the list ("<device> <bucket>
+ * <fw_version>" lines) */
+static void check_cohort(struct ver *v, uint64_t idx, json_t *j)
+{
+	static const char *const names[] = {"isolated", "cannot_be_remediated", "being_remediated",
+	                                    "exposed", "remediated"};
+	const json_t *counts = json_object_get(j, "counts");
+	char name[200], safe[100];
+	uint8_t *data = NULL;
+	size_t len = 0, k, lines = 0, at = 0;
+	int64_t got[5] = {0};
+
+	safe_name(str(j, "advisory"), safe, sizeof(safe));
+	snprintf(name, sizeof(name), "vuln/%s.cohort-%llu.txt", safe, (unsigned long long)idx);
+	if (check_file_sha(v, name, str(j, "list_sha256"), idx, &data, &len) != 0)
+		return;
+	while (at < len) {
+		const char *line = (const char *)data + at, *nl = memchr(line, '\n', len - at);
+		const char *sp = nl ? memchr(line, ' ', (size_t)(nl - line)) : NULL, *b, *sp2;
+
+		if (nl == NULL || sp == NULL) {
+			finding(v, "vuln.cohort_mismatch", name, idx, "line %zu is not "
+			        "'<device> <bucket> <fw_version>'", lines + 1);
+			free(data);
+			return;
+		}
+		b = sp + 1;
+		sp2 = memchr(b, ' ', (size_t)(nl - b));
+		for (k = 0; sp2 && k < 5; k++)
+			if ((size_t)(sp2 - b) == strlen(names[k]) && memcmp(b, names[k], strlen(names[k])) == 0)
+				break;
+		if (sp2 == NULL || k == 5) {
+			finding(v, "vuln.cohort_mismatch", name, idx, "line %zu names no bucket",
+			        lines + 1);
+			free(data);
+			return;
+		}
+		got[k]++;
+		lines++;
+		at = (size_t)(nl - (const char *)data) + 1;
+	}
+	free(data);
+	for (k = 0; k < 5; k++)
+		if (got[k] != json_integer_value(json_object_get(counts, names[k])))
+			finding(v, "vuln.cohort_mismatch", name, idx,
+			        "the list has %lld device(s) %s, record %llu counts %lld", (long long)got[k],
+			        names[k], (unsigned long long)idx,
+			        (long long)json_integer_value(json_object_get(counts, names[k])));
+	if ((json_int_t)lines != json_integer_value(json_object_get(j, "cohort")))
+		finding(v, "vuln.cohort_mismatch", name, idx,
+		        "the list has %zu device(s), record %llu counts a cohort of %lld", lines,
+		        (unsigned long long)idx,
+		        (long long)json_integer_value(json_object_get(j, "cohort")));
 }
 
 /* approvals: a valid signature by the approver's recorded key over the
@@ -1799,6 +2046,10 @@ static void check_record(struct ver *v, uint64_t idx, json_t *j)
 		json_object_set_new(v->operators, str(j, "name"), json_string(str(j, "pem")));
 	else if (strcmp(type, "release.add") == 0)
 		check_release(v, idx, j);
+	else if (strcmp(type, "vuln.add") == 0)
+		check_advisory(v, idx, j);
+	else if (strcmp(type, "vuln.affected") == 0)
+		check_cohort(v, idx, j);
 	else if (strcmp(type, "campaign.create") == 0)
 		json_object_set_new(v->campaigns, str(j, "campaign"),
 		                    json_pack("{ss s{}}", "creator", str(j, "creator"), "approved"));
@@ -2138,7 +2389,8 @@ static void check_named_files(struct ver *v)
 	for (size_t i = 0; i < v->present.n; i++) {
 		const char *f = v->present.v[i];
 
-		if ((strncmp(f, "release/", 8) == 0 || strncmp(f, "campaign/", 9) == 0) &&
+		if ((strncmp(f, "release/", 8) == 0 || strncmp(f, "campaign/", 9) == 0 ||
+		     strncmp(f, "vuln/", 5) == 0) &&
 		    json_object_get(v->files, f) == NULL)
 			finding(v, "file.unrecorded", f, UINT64_MAX,
 			        "no record of the bundle names this file");

@@ -352,7 +352,9 @@ typedef void (*fw_progress_fn)(void *arg, uint64_t done, uint64_t total);
 
 struct fw_bundle_opts {
 	const char *campaign;          /* a campaign's bundle, or */
-	const char *release;           /* a release's (id or unique prefix) */
+	const char *release;           /* a release's (id or unique prefix), or */
+	const char *advisory;          /* an advisory's (its records, the releases that fix it,
+	                                * the campaigns that remediate it) */
 	const char *dir;               /* created by export; must not exist */
 	fw_progress_fn progress;
 	void *progress_arg;

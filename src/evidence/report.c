@@ -37,6 +37,9 @@
 #define REPORT_DECIDERS_MAX 16    /* releases whose decisions are counted */
 #define REPORT_CODES_MAX 64       /* distinct reason codes counted */
 #define REPORT_TYPES_MAX 64       /* distinct record types counted */
+#define REPORT_ADVISORIES_MAX 16  /* advisories followed */
+#define REPORT_COHORTS_MAX 128    /* cohort runs kept per advisory (thinned when full) */
+#define REPORT_ISOLATED_MAX 50    /* isolated devices listed per advisory */
 #define REPORT_SAMPLE_MAX 8       /* record indexes a CRA row cites per kind */
 #define REPORT_LABEL_MAX 160
 #define REPORT_ID_MAX 128         /* campaign ids: longer ones are not followed */
@@ -48,6 +51,12 @@ enum { S_PENDING, S_ELIGIBLE, S_INELIGIBLE, S_DELIVERED, S_INSTALLED, S_FAILED, 
 static const char *const state_names[S_N] = {"pending",   "eligible", "ineligible",
                                              "delivered", "installed", "failed",
                                              "paused",    "rolled_back"};
+
+/* Buckets of an advisory's affected cohort, as vuln.affected records name
+ * them (docs/vuln.md), in the order they are decided. */
+enum { VB_ISOLATED, VB_CANNOT, VB_REMEDIATING, VB_EXPOSED, VB_REMEDIATED, VB_N };
+static const char *const vb_names[VB_N] = {"isolated", "cannot_be_remediated",
+                                           "being_remediated", "exposed", "remediated"};
 
 /* A small sample of record indexes (the first ones) and how many there were. */
 struct sample {
@@ -147,6 +156,33 @@ struct decider {
 	int64_t first_ts;
 };
 
+/* One computation of an advisory's cohort (a vuln.affected record). */
+struct vpoint {
+	uint64_t idx;
+	int64_t at, ts, cohort, devices;
+	int64_t c[VB_N];
+};
+
+/* A device isolated for an advisory (a vuln.isolate record). */
+struct viso {
+	char *device, *action, *reason, *version;
+	uint64_t idx;
+	int64_t ts;
+};
+
+/* An advisory and what the bundle records of it. */
+struct advis {
+	char id[REPORT_ID_MAX];
+	json_t *add;                    /* its vuln.add record (copy), NULL if not in the bundle */
+	uint64_t add_idx;
+	struct vpoint pts[REPORT_COHORTS_MAX];
+	size_t npts;
+	uint64_t pts_total;
+	struct viso iso[REPORT_ISOLATED_MAX];
+	size_t niso;
+	uint64_t isolated, by_quarantine, by_revoke;
+};
+
 /* A listed device. */
 struct dev {
 	int camp;
@@ -227,8 +263,11 @@ struct fw_report {
 	struct decider deciders[REPORT_DECIDERS_MAX];
 	size_t ndeciders;
 	uint64_t decisions_other;
-	/* vulnerability and advisory records (no such type is written today) */
+	/* vulnerability handling: every vuln.* record, and per advisory */
 	struct sample advisories;
+	struct advis *advs[REPORT_ADVISORIES_MAX];
+	size_t nadvs;
+	uint64_t advs_untracked;        /* records of advisories over the cap */
 };
 
 /* ---- small helpers ---- */
@@ -1027,6 +1066,101 @@ static void on_decision(struct fw_report *r, uint64_t idx, int64_t ts, const jso
 	dc->su_dated++;
 }
 
+/* ---- vulnerability handling (vuln.* records) ---- */
+
+static struct advis *advis_of(struct fw_report *r, const char *id)
+{
+	struct advis *a;
+	size_t i;
+
+	if (id == NULL || strlen(id) >= REPORT_ID_MAX)
+		return NULL;
+	for (i = 0; i < r->nadvs; i++)
+		if (strcmp(r->advs[i]->id, id) == 0)
+			return r->advs[i];
+	if (r->nadvs == REPORT_ADVISORIES_MAX)
+		return NULL;
+	a = calloc(1, sizeof(*a));
+	if (a == NULL) {
+		r->oom = 1;
+		return NULL;
+	}
+	memcpy(a->id, id, strlen(id) + 1);
+	r->advs[r->nadvs++] = a;
+	return a;
+}
+
+/* A run of the cohort; when REPORT_COHORTS_MAX are kept, every other one is
+ * dropped (the first and the newest stay), so a long history keeps its
+ * shape in bounded memory. */
+static void on_cohort(struct advis *a, uint64_t idx, int64_t ts, const json_t *rec)
+{
+	const json_t *counts = json_object_get(rec, "counts");
+	struct vpoint *p;
+	size_t i;
+
+	if (a->npts == REPORT_COHORTS_MAX) {
+		for (i = 1; i < REPORT_COHORTS_MAX / 2; i++)
+			a->pts[i] = a->pts[2 * i];
+		a->npts = REPORT_COHORTS_MAX / 2;
+	}
+	p = &a->pts[a->npts++];
+	memset(p, 0, sizeof(*p));
+	p->idx = idx;
+	p->ts = ts;
+	p->at = jint(rec, "at");
+	if (p->at < 0 || p->at > REPORT_TS_MAX / 1000)
+		p->at = 0;
+	p->cohort = jint(rec, "cohort");
+	p->devices = jint(rec, "devices");
+	for (i = 0; i < VB_N; i++)
+		p->c[i] = jint(counts, vb_names[i]);
+	a->pts_total++;
+}
+
+static void on_isolate(struct fw_report *r, struct advis *a, uint64_t idx, int64_t ts,
+                       const json_t *rec)
+{
+	const char *action = jstr(rec, "action");
+
+	a->isolated++;
+	if (action && strcmp(action, "revoke") == 0)
+		a->by_revoke++;
+	else if (action && strcmp(action, "quarantine") == 0)
+		a->by_quarantine++;
+	if (a->niso < REPORT_ISOLATED_MAX) {
+		struct viso *v = &a->iso[a->niso++];
+
+		v->device = dup_or_null(r, jstr(rec, "device"));
+		v->action = dup_or_null(r, action);
+		v->reason = dup_or_null(r, jstr(rec, "reason"));
+		v->version = dup_or_null(r, jstr(rec, "fw_version"));
+		v->idx = idx;
+		v->ts = ts;
+	}
+}
+
+static void on_vuln(struct fw_report *r, const char *type, uint64_t idx, int64_t ts,
+                    const json_t *rec)
+{
+	struct advis *a;
+
+	sample_add(&r->advisories, idx, ts);
+	a = advis_of(r, jstr(rec, "advisory"));
+	if (a == NULL) {
+		r->advs_untracked++;
+		return;
+	}
+	if (strcmp(type, "vuln.add") == 0 && a->add == NULL) {
+		a->add = copy(r, rec);
+		a->add_idx = idx;
+	} else if (strcmp(type, "vuln.affected") == 0) {
+		on_cohort(a, idx, ts, rec);
+	} else if (strcmp(type, "vuln.isolate") == 0) {
+		on_isolate(r, a, idx, ts, rec);
+	}
+}
+
 struct fw_report *fw_report_new(const char *kind, const char *id)
 {
 	struct fw_report *r;
@@ -1115,6 +1249,18 @@ void fw_report_free(struct fw_report *r)
 	devlist_clear(&r->failed);
 	devlist_clear(&r->rolled);
 	devlist_clear(&r->quarantined);
+	for (i = 0; i < r->nadvs; i++) {
+		struct advis *a = r->advs[i];
+
+		json_decref(a->add);
+		for (size_t k = 0; k < a->niso; k++) {
+			free(a->iso[k].device);
+			free(a->iso[k].action);
+			free(a->iso[k].reason);
+			free(a->iso[k].version);
+		}
+		free(a);
+	}
 	free(r);
 }
 
@@ -1182,8 +1328,8 @@ int fw_report_add(struct fw_report *r, uint64_t idx, const json_t *record, struc
 		r->init_ts = ts;
 		set_str(r, &r->origin, jstr(record, "origin"));
 		set_str(r, &r->init_vkey, jstr(record, "log_vkey"));
-	} else if (strncmp(type, "vulnerability.", 14) == 0 || strncmp(type, "advisory.", 9) == 0)
-		sample_add(&r->advisories, idx, ts);
+	} else if (strncmp(type, "vuln.", 5) == 0)
+		on_vuln(r, type, idx, ts, record);
 	if (r->oom)
 		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
 	return FW_OK;
@@ -1388,6 +1534,8 @@ static int release_is(const json_t *rec, const char *id, int prefix)
 	return prefix ? strncmp(rid, id, strlen(id)) == 0 : strcmp(rid, id) == 0;
 }
 
+static int camp_remediates(const struct camp *c, const char *id);
+
 /* Which release the report is about, and its rollback release. */
 static void pick_releases(struct sum *s)
 {
@@ -1398,6 +1546,13 @@ static void pick_releases(struct sum *s)
 	if (s->focus) {
 		s->release_id = s->focus->release;
 		rb = s->focus->rollback_release;
+	} else if (strcmp(r->kind, "advisory") == 0) {
+		/* the release of the first campaign that remediates the advisory */
+		for (i = 0; i < r->ncamps && s->release_id == NULL; i++)
+			if (camp_remediates(r->camps[i], r->id)) {
+				s->release_id = r->camps[i]->release;
+				rb = r->camps[i]->rollback_release;
+			}
 	} else if (strcmp(r->kind, "release") == 0) {
 		s->release_id = r->id;
 		for (i = 0; i < r->ncamps && rb == NULL; i++)
@@ -1807,6 +1962,97 @@ static json_t *timeline_json(struct sum *s)
 	return o;
 }
 
+/* ---- vulnerability handling ---- */
+
+static json_t *vcounts_json(const int64_t c[VB_N])
+{
+	json_t *o = json_object();
+	int k;
+
+	for (k = 0; k < VB_N; k++)
+		json_object_set_new(o, vb_names[k], json_integer(c[k]));
+	return o;
+}
+
+static json_t *vpoint_json(struct sum *s, const struct vpoint *p)
+{
+	json_t *o = json_object();
+
+	put(s, o, "at", json_integer(p->at));
+	put(s, o, "t_ms", json_integer(p->at * 1000));
+	put(s, o, "devices", json_integer(p->devices));
+	put(s, o, "cohort", json_integer(p->cohort));
+	put(s, o, "counts", vcounts_json(p->c));
+	put(s, o, "record", ref(s, p->idx, "vuln.affected", p->ts));
+	return o;
+}
+
+/* Does a campaign's policy name the advisory in "remediates"? */
+static int camp_remediates(const struct camp *c, const char *id)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(c->policy, "remediates"), i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
+			return 1;
+	return 0;
+}
+
+static json_t *advisory_json(struct sum *s, const struct advis *a)
+{
+	static const char *const strs[] = {"title",    "severity", "cvss",    "product",
+	                                   "family",   "affected", "fixed_in", "source"};
+	struct fw_report *r = s->r;
+	json_t *o = json_object(), *series = json_array(), *iso = json_object(), *list = json_array(),
+	       *camps = json_array();
+	size_t i;
+
+	put(s, o, "advisory", json_string(a->id));
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		put(s, o, strs[i], str_or_null(a->add ? jstr(a->add, strs[i]) : NULL));
+	put(s, o, "cves",
+	    a->add && json_is_array(json_object_get(a->add, "cves"))
+	        ? json_deep_copy(json_object_get(a->add, "cves"))
+	        : json_array());
+	put(s, o, "record",
+	    a->add ? ref_about(s, a->add_idx, "vuln.add", jint(a->add, "ts"), a->id) : json_null());
+	for (i = 0; i < a->npts; i++)
+		push(s, series, vpoint_json(s, &a->pts[i]));
+	put(s, o, "cohorts", json_integer((json_int_t)a->pts_total));
+	put(s, o, "series", series);
+	put(s, o, "latest", a->npts ? vpoint_json(s, &a->pts[a->npts - 1]) : json_null());
+	for (i = 0; i < r->ncamps; i++)
+		if (camp_remediates(r->camps[i], a->id))
+			push(s, camps, json_string(r->camps[i]->id));
+	put(s, o, "campaigns", camps);
+	put(s, iso, "total", json_integer((json_int_t)a->isolated));
+	put(s, iso, "quarantine", json_integer((json_int_t)a->by_quarantine));
+	put(s, iso, "revoke", json_integer((json_int_t)a->by_revoke));
+	for (i = 0; i < a->niso; i++) {
+		const struct viso *v = &a->iso[i];
+
+		push(s, list,
+		     json_pack("{so so so so so}", "device", str_or_null(v->device), "action",
+		               str_or_null(v->action), "reason", text_json(v->reason ? v->reason : ""),
+		               "fw_version", str_or_null(v->version), "record",
+		               ref_about(s, v->idx, "vuln.isolate", v->ts, v->device)));
+	}
+	put(s, iso, "list", list);
+	put(s, o, "isolated", iso);
+	return o;
+}
+
+static json_t *vulnerabilities_json(struct sum *s)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < s->r->nadvs; i++)
+		push(s, a, advisory_json(s, s->r->advs[i]));
+	return a;
+}
+
 /* ---- the CRA rows ---- */
 
 struct row {
@@ -2178,20 +2424,88 @@ static void row_vulnerability(struct sum *s, json_t *cra)
 	} else {
 		fprintf(w.f, "The release's release.add record is not in the bundle.");
 	}
-	if (r->advisories.total > 0) {
-		fprintf(w.f, " %" PRIu64 " vulnerability or advisory record(s) are in the bundle.",
-		        r->advisories.total);
-		cite_sample(s, &w, &r->advisories, "advisory");
-	} else {
-		fprintf(w.f, " Which vulnerabilities the release fixes, and the advisory messages "
-		             "sent with it: not recorded (no vulnerability or advisory record in the "
-		             "bundle).");
+	if (rel && json_is_array(json_object_get(rel, "fixes")) &&
+	    json_array_size(json_object_get(rel, "fixes")) > 0) {
+		const json_t *v;
+
+		fprintf(w.f, " The release declares that it fixes");
+		json_array_foreach(json_object_get(rel, "fixes"), i, v)
+			fprintf(w.f, "%s %s", i ? "," : "", or_q(json_string_value(v)));
+		fprintf(w.f, ".");
 	}
+	if (rel && json_is_object(json_object_get(rel, "sbom"))) {
+		const json_t *b = json_object_get(rel, "sbom");
+
+		fprintf(w.f, " Its components are documented by a %s %s SBOM of %" PRId64
+		             " component(s) (sha256 %.16s…, kept in the bundle).",
+		        or_q(jstr(b, "format")), or_q(jstr(b, "spec_version")), jint(b, "components"),
+		        or_q(jstr(b, "sha256")));
+	}
+	for (i = 0; i < r->nadvs; i++) {
+		const struct advis *a = r->advs[i];
+		const json_t *add = a->add;
+
+		fprintf(w.f, " Advisory %s", a->id);
+		if (add) {
+			fprintf(w.f, " (%s, \"%s\") affects %s", or_q(jstr(add, "severity")),
+			        or_q(jstr(add, "title")), or_q(jstr(add, "product")));
+			if (jstr(add, "family"))
+				fprintf(w.f, "/%s", jstr(add, "family"));
+			fprintf(w.f, " %s", or_q(jstr(add, "affected")));
+			if (jstr(add, "fixed_in"))
+				fprintf(w.f, ", fixed in %s", jstr(add, "fixed_in"));
+			cite(s, &w, a->add_idx, "vuln.add", jint(add, "ts"));
+		} else {
+			fprintf(w.f, " (its vuln.add record is not in the bundle)");
+		}
+		fprintf(w.f, ".");
+		if (a->npts > 0) {
+			const struct vpoint *f = &a->pts[0], *l = &a->pts[a->npts - 1];
+
+			fmt_time(f->at * 1000, t);
+			fmt_time(l->at * 1000, t2);
+			fprintf(w.f, " Its affected cohort was computed %" PRIu64 " time(s): at %s, %" PRId64
+			             " device(s), %" PRId64 " exposed",
+			        a->pts_total, t, f->cohort, f->c[VB_EXPOSED]);
+			cite(s, &w, f->idx, "vuln.affected", f->ts);
+			if (a->npts > 1) {
+				fprintf(w.f, "; at %s, %" PRId64 " device(s): %" PRId64 " exposed, %" PRId64
+				             " being remediated, %" PRId64 " remediated, %" PRId64
+				             " cannot be remediated, %" PRId64 " isolated",
+				        t2, l->cohort, l->c[VB_EXPOSED], l->c[VB_REMEDIATING],
+				        l->c[VB_REMEDIATED], l->c[VB_CANNOT], l->c[VB_ISOLATED]);
+				cite(s, &w, l->idx, "vuln.affected", l->ts);
+			}
+			fprintf(w.f, ".");
+		} else {
+			fprintf(w.f, " No computation of its affected cohort is in the bundle.");
+		}
+		if (a->isolated > 0) {
+			fprintf(w.f, " %" PRIu64 " device(s) that cannot be updated were isolated for it "
+			             "(%" PRIu64 " quarantined, %" PRIu64 " identity revoked).",
+			        a->isolated, a->by_quarantine, a->by_revoke);
+			for (size_t k = 0; k < a->niso && k < REPORT_SAMPLE_MAX; k++)
+				cite(s, &w, a->iso[k].idx, "vuln.isolate", a->iso[k].ts);
+		}
+		for (size_t k = 0; k < r->ncamps; k++)
+			if (camp_remediates(r->camps[k], a->id))
+				fprintf(w.f, " Campaign %s names it as remediated.", r->camps[k]->id);
+	}
+	if (r->nadvs == 0)
+		fprintf(w.f, " Which vulnerabilities the release fixes: not recorded (no advisory "
+		             "(vuln.add) or affected-cohort (vuln.affected) record is in the bundle).");
+	if (r->advs_untracked > 0)
+		fprintf(w.f, " %" PRIu64 " record(s) of advisories beyond the first %d are counted, "
+		             "not detailed.",
+		        r->advs_untracked, REPORT_ADVISORIES_MAX);
 	row_end(s, cra, &w, "vulnerability_handling", "Vulnerability handling",
-	        "Annex I Part II (2): \"address and remediate vulnerabilities without delay, "
-	        "including by providing security updates\"; (8): security updates \"disseminated "
-	        "without delay … accompanied by advisory messages\".",
-	        r->advisories.total > 0 && rel ? "recorded" : rel ? "partial" : "not_recorded");
+	        "Annex I Part II (1): \"identify and document vulnerabilities and components\"; (2): "
+	        "\"address and remediate vulnerabilities without delay, including by providing "
+	        "security updates\"; (8): security updates \"disseminated without delay … "
+	        "accompanied by advisory messages\".",
+	        r->nadvs > 0 && (rel || strcmp(r->kind, "advisory") == 0) ? "recorded"
+	        : rel                                                     ? "partial"
+	                                                                  : "not_recorded");
 }
 
 static void row_integrity(struct sum *s, json_t *cra, const struct fw_checkpoint *anchor)
@@ -2397,6 +2711,8 @@ json_t *fw_report_summary(struct fw_report *r, const struct fw_checkpoint *ancho
 	put(&s, o, "quarantined", devices_json(&s, 2));
 	put(&s, o, "integrity_failures", json_integer((json_int_t)r->integrity));
 	put(&s, o, "advisories", json_integer((json_int_t)r->advisories.total));
+	put(&s, o, "vulnerabilities", vulnerabilities_json(&s));
+	put(&s, o, "vulnerabilities_untracked", json_integer((json_int_t)r->advs_untracked));
 
 	cra = json_array();
 	if (!s.bad) {
@@ -2545,20 +2861,23 @@ static int64_t nice_step(int64_t max, int n)
 #define CH_T 30
 #define CH_B 66
 
-static void chart(FILE *f, const json_t *tl)
+/* A step chart of counts over time: pts are {"t_ms", "counts": {name: n}},
+ * one line per name (of n) that is ever above 0, coloured by colors; evs
+ * (may be NULL) {"t_ms", "kind", "label"} are numbered vertical markers. */
+#define CHART_SERIES_MAX 8
+static void chart_series(FILE *f, const json_t *pts, const json_t *evs,
+                         const char *const *names, const char *const *colors, int nnames,
+                         const char *aria)
 {
-	const json_t *pts = json_object_get(tl, "points"), *evs = json_object_get(tl, "events"), *p,
-	             *e;
+	const json_t *p, *e;
 	const double pw = CH_W - CH_L - CH_R, ph = CH_H - CH_T - CH_B;
-	int64_t tmin, tmax, ymax = 0, ystep, ytop, max[S_N] = {0};
+	int64_t tmin, tmax, ymax = 0, ystep, ytop, max[CHART_SERIES_MAX] = {0};
 	size_t i, n = json_array_size(pts);
 	int k, shown = 0;
 	char t[32];
 
-	if (n == 0) {
-		fputs("<p>No device record in the bundle: there is no timeline.</p>\n", f);
-		return;
-	}
+	if (nnames > CHART_SERIES_MAX)
+		nnames = CHART_SERIES_MAX;
 	tmin = jint(json_array_get(pts, 0), "t_ms");
 	tmax = jint(json_array_get(pts, n - 1), "t_ms");
 	json_array_foreach(evs, i, e) {
@@ -2570,8 +2889,8 @@ static void chart(FILE *f, const json_t *tl)
 	if (tmax - tmin < 1000)
 		tmax = tmin + 1000;
 	json_array_foreach(pts, i, p)
-		for (k = 0; k < S_N; k++) {
-			int64_t v = jint(json_object_get(p, "counts"), state_names[k]);
+		for (k = 0; k < nnames; k++) {
+			int64_t v = jint(json_object_get(p, "counts"), names[k]);
 
 			if (v > max[k])
 				max[k] = v;
@@ -2585,8 +2904,8 @@ static void chart(FILE *f, const json_t *tl)
 #define X(tv) (CH_L + pw * (double)((tv) - tmin) / (double)(tmax - tmin))
 #define Y(v) (CH_T + ph - ph * (double)(v) / (double)ytop)
 	fprintf(f, "<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" "
-	           "aria-label=\"devices per update state over time\">\n",
-	        CH_W, CH_H);
+	           "aria-label=\"%s\">\n",
+	        CH_W, CH_H, aria);
 	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%.0f\" fill=\"#fff\" "
 	           "stroke=\"#999\"/>\n",
 	        CH_L, CH_T, pw, ph);
@@ -2633,40 +2952,54 @@ static void chart(FILE *f, const json_t *tl)
 		        (size_t)CH_T - 6 - (i % 2) * 10, event_color(kind), i + 1);
 	}
 	/* one step line per state that ever had a device */
-	for (k = 0; k < S_N; k++) {
+	for (k = 0; k < nnames; k++) {
 		if (max[k] == 0)
 			continue;
 		shown++;
-		fprintf(f, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"2\" d=\"", state_colors[k]);
+		fprintf(f, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"2\" d=\"", colors[k]);
 		json_array_foreach(pts, i, p) {
-			int64_t v = jint(json_object_get(p, "counts"), state_names[k]);
+			int64_t v = jint(json_object_get(p, "counts"), names[k]);
 
 			if (i == 0)
 				fprintf(f, "M%.1f %.1f", X(jint(p, "t_ms")), Y(v));
 			else
 				fprintf(f, "H%.1fV%.1f", X(jint(p, "t_ms")), Y(v));
 		}
-		fprintf(f, "H%.1f\"><title>%s</title></path>\n", X(tmax), state_names[k]);
+		fprintf(f, "H%.1f\"><title>%s</title></path>\n", X(tmax), names[k]);
 	}
 	/* legend */
 	{
+		/* each entry as wide as its name (about 6.5 units a character
+		 * at the axis font), at least a fixed slot */
 		int x = CH_L, slot = (int)pw / (shown > 0 ? shown : 1);
 
 		if (slot > 120)
 			slot = 120;
-		for (k = 0; k < S_N; k++) {
+		for (k = 0; k < nnames; k++) {
+			int w = 22 + (int)(6.5 * (double)strlen(names[k])) + 14;
+
 			if (max[k] == 0)
 				continue;
 			fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" "
 			           "stroke-width=\"3\"/><text x=\"%d\" y=\"%d\" class=\"ax\">%s</text>\n",
-			        x, x + 18, CH_H - 12, CH_H - 12, state_colors[k], x + 22, CH_H - 8,
-			        state_names[k]);
-			x += slot;
+			        x, x + 18, CH_H - 12, CH_H - 12, colors[k], x + 22, CH_H - 8,
+			        names[k]);
+			x += w > slot ? w : slot;
 		}
 	}
 #undef X
 #undef Y
 	fputs("</svg>\n", f);
+}
+
+static void chart(FILE *f, const json_t *tl)
+{
+	if (json_array_size(json_object_get(tl, "points")) == 0) {
+		fputs("<p>No device record in the bundle: there is no timeline.</p>\n", f);
+		return;
+	}
+	chart_series(f, json_object_get(tl, "points"), json_object_get(tl, "events"), state_names,
+	             state_colors, S_N, "devices per update state over time");
 }
 
 static void figure(FILE *f, const char *label, const json_t *v, const char *id)
@@ -3180,6 +3513,128 @@ static void html_devices(FILE *f, const json_t *sect, const char *title, const c
 	fputs("</table>\n", f);
 }
 
+static const char *const vb_colors[VB_N] = {"#8c564b", "#7f7f7f", "#ff7f0e", "#d62728",
+                                            "#2ca02c"};
+
+/* an array of strings, comma-separated and escaped; empty when none */
+static void esc_list(FILE *f, const json_t *arr, const char *empty)
+{
+	const json_t *v;
+	size_t k;
+
+	json_array_foreach(arr, k, v) {
+		if (k)
+			fputs(", ", f);
+		esc(f, json_string_value(v));
+	}
+	if (json_array_size(arr) == 0)
+		fputs(empty, f);
+}
+
+static void html_vulnerabilities(FILE *f, const json_t *vs, int64_t untracked)
+{
+	const json_t *a, *p, *v;
+	size_t i, k;
+	int b;
+
+	if (json_array_size(vs) == 0) {
+		fputs("<p>No advisory record (vuln.add, vuln.affected, vuln.isolate) is in the "
+		      "bundle.</p>\n",
+		      f);
+		return;
+	}
+	json_array_foreach(vs, i, a) {
+		const json_t *iso = json_object_get(a, "isolated");
+
+		fputs("<h3>Advisory ", f);
+		esc_or(f, jstr(a, "advisory"), "?");
+		fputs(": ", f);
+		esc_or(f, jstr(a, "title"), "(its vuln.add record is not in the bundle)");
+		fputs("</h3>\n<table class=\"kv\">\n", f);
+		kv(f, "severity", json_object_get(a, "severity"), 0);
+		kv(f, "CVSS", json_object_get(a, "cvss"), 1);
+		fputs("<tr><th>CVE</th><td>", f);
+		esc_list(f, json_object_get(a, "cves"), "");
+		fputs("</td></tr>\n<tr><th>affects</th><td>", f);
+		esc_or(f, jstr(a, "product"), "?");
+		fputs(" / ", f);
+		esc_or(f, jstr(a, "family"), "every family");
+		fputs(" <code>", f);
+		esc_or(f, jstr(a, "affected"), "?");
+		fputs("</code></td></tr>\n", f);
+		kv(f, "fixed in", json_object_get(a, "fixed_in"), 0);
+		kv(f, "source", json_object_get(a, "source"), 0);
+		fputs("<tr><th>remediating campaigns</th><td>", f);
+		esc_list(f, json_object_get(a, "campaigns"), "none in the bundle");
+		fputs("</td></tr>\n<tr><th>record</th><td>", f);
+		rec_link(f, json_object_get(a, "record"));
+		fputs("</td></tr>\n</table>\n", f);
+		if (json_array_size(json_object_get(a, "series")) == 0) {
+			fputs("<p>No computation of the affected cohort (vuln.affected) is in the "
+			      "bundle.</p>\n",
+			      f);
+		} else {
+			fputs("<p class=\"note\">Devices of the affected cohort per state, each time it "
+			      "was computed (<code>fwtrust vuln affected</code>).</p>\n",
+			      f);
+			chart_series(f, json_object_get(a, "series"), NULL, vb_names, vb_colors, VB_N,
+			             "affected devices per remediation state over time");
+			fputs("<table>\n<tr><th>computed at</th><th class=\"num\">cohort</th>", f);
+			for (b = 0; b < VB_N; b++)
+				fprintf(f, "<th class=\"num\">%s</th>", vb_names[b]);
+			fputs("<th>record</th></tr>\n", f);
+			json_array_foreach(json_object_get(a, "series"), k, p) {
+				fputs("<tr><td>", f);
+				time_html(f, json_object_get(p, "t_ms"));
+				fputs("</td><td class=\"num\">", f);
+				val(f, json_object_get(p, "cohort"));
+				for (b = 0; b < VB_N; b++) {
+					fputs("</td><td class=\"num\">", f);
+					val(f, json_object_get(json_object_get(p, "counts"), vb_names[b]));
+				}
+				fputs("</td><td>", f);
+				rec_link(f, json_object_get(p, "record"));
+				fputs("</td></tr>\n", f);
+			}
+			fputs("</table>\n", f);
+			if (jint(a, "cohorts") > (int64_t)json_array_size(json_object_get(a, "series")))
+				fprintf(f, "<p class=\"note\">%zu of %" PRId64 " computations are shown "
+				           "(evenly thinned; the first and the latest are kept).</p>\n",
+				        json_array_size(json_object_get(a, "series")), jint(a, "cohorts"));
+		}
+		fputs("<p>Isolated for it: ", f);
+		val(f, json_object_get(iso, "total"));
+		fputs(" device(s) (quarantined ", f);
+		val(f, json_object_get(iso, "quarantine"));
+		fputs(", identity revoked ", f);
+		val(f, json_object_get(iso, "revoke"));
+		fputs(").</p>\n", f);
+		if (json_array_size(json_object_get(iso, "list")) > 0) {
+			fputs("<table>\n<tr><th>device</th><th>action</th><th>firmware</th><th>reason</th>"
+			      "<th>record</th></tr>\n",
+			      f);
+			json_array_foreach(json_object_get(iso, "list"), k, v) {
+				fputs("<tr><td class=\"mono\">", f);
+				esc_or(f, jstr(v, "device"), "?");
+				fputs("</td><td>", f);
+				esc_or(f, jstr(v, "action"), "?");
+				fputs("</td><td>", f);
+				esc_or(f, jstr(v, "fw_version"), "?");
+				fputs("</td><td>", f);
+				esc_or(f, jstr(v, "reason"), "");
+				fputs("</td><td>", f);
+				rec_link(f, json_object_get(v, "record"));
+				fputs("</td></tr>\n", f);
+			}
+			fputs("</table>\n", f);
+		}
+	}
+	if (untracked > 0)
+		fprintf(f, "<p class=\"note\">%" PRId64 " record(s) of further advisories are counted, "
+		           "not shown.</p>\n",
+		        untracked);
+}
+
 int fw_report_html(const json_t *summary, FILE *out, struct fw_diag *d)
 {
 	const json_t *b, *rel, *camp, *anchor, *st, *e;
@@ -3207,7 +3662,11 @@ int fw_report_html(const json_t *summary, FILE *out, struct fw_diag *d)
 
 	/* title and key figures */
 	fputs("<header>\n<h1>Firmware update evidence report</h1>\n<p class=\"sub\">", out);
-	if (json_is_object(camp)) {
+	if (strcmp(kind, "advisory") == 0) {
+		fputs("Advisory <b>", out);
+		esc_or(out, jstr(b, "id"), "?");
+		fputs("</b>, its affected devices and their remediation; release ", out);
+	} else if (json_is_object(camp)) {
 		fputs("Campaign <b>", out);
 		esc_or(out, jstr(camp, "id"), "?");
 		fputs("</b> “", out);
@@ -3323,7 +3782,11 @@ int fw_report_html(const json_t *summary, FILE *out, struct fw_diag *d)
 	html_devices(out, json_object_get(summary, "rolled_back"), "Rolled-back devices", "total", 1);
 	html_devices(out, json_object_get(summary, "quarantined"), "Quarantined devices", "total", 2);
 
-	fputs("<h2 id=\"verify\">8. Anchor checkpoint and how to verify</h2>\n<table class=\"kv\">\n",
+	fputs("<h2 id=\"vulnerabilities\" class=\"brk\">8. Vulnerability handling</h2>\n", out);
+	html_vulnerabilities(out, json_object_get(summary, "vulnerabilities"),
+	                     jint(summary, "vulnerabilities_untracked"));
+
+	fputs("<h2 id=\"verify\">9. Anchor checkpoint and how to verify</h2>\n<table class=\"kv\">\n",
 	      out);
 	kv(out, "log origin", json_object_get(anchor, "origin"), 0);
 	kv(out, "checkpoint size", json_object_get(anchor, "size"), 0);

@@ -57,6 +57,8 @@ static const struct {
                                             "the release's signing key has been revoked"},
     [FW_R_RELEASE_NO_VERSION] = {"release.no_version",
                                  "the release's manifest has no semantic version"},
+    [FW_R_TARGET_VERSION] = {"target.version",
+                             "the campaign targets other firmware versions"},
 };
 
 const char *fw_reason_code(int r)

@@ -43,6 +43,7 @@ enum fw_reason {
 	FW_R_SUPPORT_ENDED,
 	FW_R_RELEASE_SIGNED_BY_REVOKED_KEY,
 	FW_R_RELEASE_NO_VERSION,
+	FW_R_TARGET_VERSION, /* a campaign's targeting.versions (rollout) */
 	FW_REASON_COUNT
 };
 /* "cert.expired", ...; and a one-line explanation. */

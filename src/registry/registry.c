@@ -497,6 +497,174 @@ out:
 	return rc;
 }
 
+/* ---- what a release carries besides its artifacts: SBOM, fixes ---- */
+
+#define KIND_ADVISORY "advisory" /* the vuln module's documents (src/vuln/advisory.c) */
+
+/* An advisory id, by the rule of fw_vuln_id_valid (vuln.h): 1-64 bytes of
+ * [A-Za-z0-9._:-], starting with a letter or a digit. */
+static int fix_id_ok(const char *id)
+{
+	size_t i;
+
+	for (i = 0; id[i]; i++) {
+		char c = id[i];
+		int an = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+
+		if (i >= FW_RELEASE_FIX_ID_MAX || (!an && (i == 0 || (c != '.' && c != '_' &&
+		                                                      c != ':' && c != '-'))))
+			return 0;
+	}
+	return i > 0;
+}
+
+struct release_fixes {
+	char ids[FW_RELEASE_MAX_FIXES][FW_RELEASE_FIX_ID_MAX + 1];
+	size_t n;
+};
+
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+/* --fixes as given: syntax, count, duplicates; kept sorted */
+static int fixes_parse(const struct fw_release_target *t, struct release_fixes *f,
+                       struct fw_diag *d)
+{
+	size_t i;
+
+	f->n = 0;
+	if (t->nfixes > FW_RELEASE_MAX_FIXES)
+		return fw_diag_set(d, FW_E_ARG, "--fixes: at most %d advisories",
+		                   FW_RELEASE_MAX_FIXES);
+	for (i = 0; i < t->nfixes; i++) {
+		/* shown only when it passed the rule: no control bytes reach the terminal */
+		if (t->fixes[i] == NULL || !fix_id_ok(t->fixes[i]))
+			return fw_diag_set(d, FW_E_ARG,
+			                   "--fixes: the %zu. one is not an advisory id (1-%d of A-Z a-z "
+			                   "0-9 . _ : -, starting with a letter or digit)",
+			                   i + 1, FW_RELEASE_FIX_ID_MAX);
+		snprintf(f->ids[i], sizeof(f->ids[i]), "%s", t->fixes[i]);
+	}
+	f->n = t->nfixes;
+	qsort(f->ids, f->n, sizeof(f->ids[0]), cmp_id);
+	for (i = 1; i < f->n; i++)
+		if (strcmp(f->ids[i - 1], f->ids[i]) == 0)
+			return fw_diag_set(d, FW_E_ARG, "--fixes %s given twice", f->ids[i]);
+	return FW_OK;
+}
+
+/*
+ * Each advisory a release fixes exists and is of the release's product
+ * (and family, when it names one); with record, the record refs each
+ * one's vuln.add record. The advisory documents are read here through the
+ * store's documents, not through vuln.h: the vuln module is built on the
+ * registry (it reads releases and devices), so the registry cannot call
+ * it. Only product, family and the record reference are read; vuln
+ * validates an advisory in full wherever it judges devices by it. Called
+ * once before anything is written (so a refusal leaves no blob) and again
+ * inside the release's transaction, which is what the record is written
+ * with.
+ */
+static int fixes_check(struct fw_store *s, const struct release_fixes *f, const char *product,
+                       const char *family, json_t *record, struct fw_diag *d)
+{
+	struct fw_diag why = {{0}};
+	size_t i;
+	int rc = FW_OK;
+
+	for (i = 0; rc == FW_OK && i < f->n; i++) {
+		json_t *adv = NULL, *fam;
+		const char *ap;
+		uint64_t aidx;
+		uint8_t alh[32];
+
+		rc = fw_registry_doc_get(s, KIND_ADVISORY, f->ids[i], &adv, &why);
+		if (rc == FW_E_NOT_FOUND)
+			return fw_diag_set(d, rc,
+			                   "--fixes %s: no such advisory (vuln add or vuln import it first)",
+			                   f->ids[i]);
+		if (rc != FW_OK)
+			return fw_diag_set(d, rc, "--fixes %s: %s", f->ids[i], why.msg);
+		ap = json_string_value(json_object_get(adv, "product"));
+		fam = json_object_get(adv, "family");
+		if (ap == NULL || (fam && !json_is_null(fam) && !json_is_string(fam)) ||
+		    fw_evidence_ref_parse(json_object_get(adv, "added"), &aidx, alh) != FW_OK)
+			rc = fw_diag_set(d, FW_E_STORE, "--fixes %s: the stored advisory is malformed",
+			                 f->ids[i]);
+		else if (strcmp(ap, product) != 0)
+			rc = fw_diag_set(d, FW_E_VERIFY,
+			                 "--fixes %s: the advisory is for product '%s', not the release's "
+			                 "'%s'",
+			                 f->ids[i], ap, product);
+		else if (json_is_string(fam) && strcmp(json_string_value(fam), family) != 0)
+			rc = fw_diag_set(d, FW_E_VERIFY,
+			                 "--fixes %s: the advisory is for family '%s', not the release's "
+			                 "'%s'",
+			                 f->ids[i], json_string_value(fam), family);
+		else if (record && fw_evidence_record_ref(record, aidx, alh) != FW_OK)
+			rc = fw_diag_set(d, FW_E_NOMEM, "out of memory");
+		json_decref(adv);
+	}
+	return rc;
+}
+
+/* The SBOM, read once (the bytes judged are the bytes kept), recognised,
+ * and its version compared with the signed envelope's. */
+static int sbom_judge(const char *path, const uint8_t *data, size_t len,
+                      const struct fwv_manifest_info *mi, struct fw_sbom_info *info,
+                      struct fw_diag *d)
+{
+	struct fw_diag why = {{0}};
+	int rc = fw_sbom_parse(data, len, info, &why);
+
+	if (rc != FW_OK)
+		return fw_diag_set(d, rc, "--sbom %s: %s", path, why.msg);
+	/* the SBOM must describe this release, not another version of it */
+	if (info->version[0] &&
+	    (strlen(info->version) != mi->version.len ||
+	     memcmp(info->version, mi->version.ptr, mi->version.len) != 0))
+		return fw_diag_set(d, FW_E_VERIFY, "--sbom %s: %s %s is not the release's version %.*s",
+		                   path, info->version_field, info->version,
+		                   mi->version.len ? (int)mi->version.len : 6,
+		                   mi->version.len ? (const char *)mi->version.ptr : "(none)");
+	return FW_OK;
+}
+
+static json_t *sbom_json(const struct fw_sbom_info *info, const uint8_t sha[32], size_t len)
+{
+	char hex[65];
+
+	fw_hex_encode(sha, 32, hex);
+	return json_pack("{ss ss ss sI sI}", "format", info->format, "spec_version",
+	                 info->spec_version, "sha256", hex, "size", (json_int_t)len, "components",
+	                 (json_int_t)info->components);
+}
+
+/* the release's transaction: the advisories checked again with the
+ * record, then the document */
+struct release_tx {
+	struct doc_change dc;
+	const struct release_fixes *fixes;
+	const char *product, *family;
+};
+
+static int release_prepare(struct fw_store *s, void *arg, json_t *record, struct fw_diag *d)
+{
+	struct release_tx *x = arg;
+
+	return fixes_check(s, x->fixes, x->product, x->family, record, d);
+}
+
+static int release_apply(struct fw_store *s, void *arg, uint64_t idx, const uint8_t lh[32],
+                         struct fw_diag *d)
+{
+	struct release_tx *x = arg;
+
+	return write_doc(s, &x->dc, idx, lh, d);
+}
+
 int fw_registry_release_add(struct fw_store *s, const char *envelope_path,
                             const char *image_path, const struct fw_release_target *target,
                             const char *actor, json_t **out, uint64_t *idx, struct fw_diag *d)
@@ -508,17 +676,19 @@ int fw_registry_release_add(struct fw_store *s, const char *envelope_path,
 	struct fwv_manifest_info mi;
 	struct fwv_device dev;
 	struct fw_suit_verdict v;
-	struct doc_change dc = {KIND_RELEASE, NULL, NULL, "added", 0};
-	struct fw_evidence_change change = {NULL, write_doc, &dc};
-	uint8_t *env = NULL, env_sha[32], img_sha[32], lh[32];
-	size_t env_len = 0, i, signer = 0;
+	struct release_tx tx = {{KIND_RELEASE, NULL, NULL, "added", 0}, NULL, NULL, NULL};
+	struct fw_evidence_change change = {release_prepare, release_apply, &tx};
+	struct release_fixes *fixes = calloc(1, sizeof(*fixes));
+	struct fw_sbom_info sbom_info;
+	uint8_t *env = NULL, env_sha[32], img_sha[32], lh[32], *sbom = NULL, sbom_sha[32];
+	size_t env_len = 0, i, signer = 0, sbom_len = 0;
 	uint64_t img_size = 0;
 	char env_hex[65], img_hex[65], signer_hex[65], uuid[37];
-	json_t *doc = NULL, *rec = NULL, *existing = NULL, *swu = NULL;
+	json_t *doc = NULL, *rec = NULL, *existing = NULL, *swu = NULL, *sbj = NULL, *fixj = NULL;
 	int rc;
 
 	memset(&t, 0, sizeof(t));
-	rc = hw ? FW_OK : fw_diag_set(d, FW_E_NOMEM, "out of memory");
+	rc = hw && fixes ? FW_OK : fw_diag_set(d, FW_E_NOMEM, "out of memory");
 	if (rc == FW_OK)
 		rc = text_arg("--product", product, d);
 	if (rc == FW_OK)
@@ -540,9 +710,20 @@ int fw_registry_release_add(struct fw_store *s, const char *envelope_path,
 			fw_range_format(&r, from, sizeof(from));
 	}
 	if (rc == FW_OK)
+		rc = fixes_parse(target, fixes, d);
+	if (rc == FW_OK && target->sbom) {
+		struct fw_diag why = {{0}};
+
+		rc = fw_file_read(target->sbom, FW_RELEASE_MAX_SBOM, &sbom, &sbom_len, &why);
+		if (rc != FW_OK)
+			fw_diag_set(d, rc, "--sbom %s", why.msg);
+	}
+	if (rc == FW_OK)
 		rc = fw_file_read(envelope_path, FW_MAX_ENVELOPE_FILE, &env, &env_len, d);
 	if (rc != FW_OK) {
 		json_decref(hw);
+		free(fixes);
+		free(sbom);
 		return rc;
 	}
 	rc = fw_store_object_scan(s, KIND_KEY, add_active, &t, d);
@@ -600,6 +781,15 @@ int fw_registry_release_add(struct fw_store *s, const char *envelope_path,
 		                 envelope_path, env_hex);
 		goto out;
 	}
+	/* the SBOM and the advisories before any blob: a refusal leaves nothing */
+	if (sbom) {
+		rc = sbom_judge(target->sbom, sbom, sbom_len, &mi, &sbom_info, d);
+		if (rc != FW_OK)
+			goto out;
+	}
+	rc = fixes_check(s, fixes, product, family, NULL, d);
+	if (rc != FW_OK)
+		goto out;
 	/* the .swu first: a refused one leaves nothing behind */
 	if (target->swu) {
 		rc = release_swu(s, target->swu, &mi, &swu, d);
@@ -615,6 +805,22 @@ int fw_registry_release_add(struct fw_store *s, const char *envelope_path,
 	fw_hex_encode(img_sha, 32, img_hex);
 	if (img_size != mi.image_size || memcmp(img_sha, mi.image_digest, 32) != 0) {
 		rc = fw_diag_set(d, FW_E_VERIFY, "%s: changed while it was being added", image_path);
+		goto out;
+	}
+	if (sbom) {
+		rc = fw_store_blob_put(s, sbom, sbom_len, sbom_sha, d);
+		if (rc != FW_OK)
+			goto out;
+		sbj = sbom_json(&sbom_info, sbom_sha, sbom_len);
+	}
+	fixj = json_array();
+	for (i = 0; fixj && i < fixes->n; i++)
+		if (json_array_append_new(fixj, json_string(fixes->ids[i])) != 0) {
+			json_decref(fixj);
+			fixj = NULL;
+		}
+	if ((sbom && sbj == NULL) || fixj == NULL) {
+		rc = fw_diag_set(d, FW_E_NOMEM, "out of memory");
 		goto out;
 	}
 	fw_hex_encode(v.signer, 32, signer_hex);
@@ -671,6 +877,10 @@ int fw_registry_release_add(struct fw_store *s, const char *envelope_path,
 			json_object_set_new(o, "hw_revisions", json_deep_copy(hw));
 			if (swu)
 				json_object_set_new(o, "swu", json_deep_copy(swu));
+			if (sbj)
+				json_object_set_new(o, "sbom", json_deep_copy(sbj));
+			if (fixes->n)
+				json_object_set_new(o, "fixes", json_deep_copy(fixj));
 		}
 	}
 	{
@@ -685,13 +895,20 @@ int fw_registry_release_add(struct fw_store *s, const char *envelope_path,
 			goto out;
 		}
 	}
-	dc.id = env_hex;
-	dc.doc = doc;
+	tx.dc.id = env_hex;
+	tx.dc.doc = doc;
+	tx.fixes = fixes;
+	tx.product = product;
+	tx.family = family;
 	rc = fw_evidence_commit(s, &change, rec, idx, NULL, d);
 	if (rc == FW_OK)
 		*out = json_incref(doc);
 out:
 	trusted_clear(&t);
+	json_decref(sbj);
+	json_decref(fixj);
+	free(sbom);
+	free(fixes);
 	json_decref(swu);
 	json_decref(existing);
 	json_decref(doc);

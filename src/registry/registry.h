@@ -73,18 +73,68 @@ struct fw_release_swu {
 	const char *cert_path; /* the devices' -k certificate(s), PEM */
 	int purpose;           /* enum fw_swu_purpose: the devices' --cert-purpose */
 };
+/*
+ * With target->sbom, the release carries its SBOM: a CycloneDX or SPDX
+ * JSON file (fw_sbom_parse) of at most FW_RELEASE_MAX_SBOM bytes
+ * (FW_E_TOO_LARGE), read once; when it names the version of what it
+ * describes, that must be the envelope's version (FW_E_VERIFY). The
+ * bytes judged are stored content-addressed, and the document and the
+ * record gain "sbom": {format, spec_version, sha256, size, components}.
+ * FW_E_FORMAT ("--sbom FILE: ..." with the JSON error or the field) for
+ * anything that is not such a document.
+ *
+ * With target->nfixes, the release fixes these advisories (vuln add):
+ * each must exist in the store (FW_E_NOT_FOUND: "--fixes ID: no such
+ * advisory ..."), be of the release's product and, when the advisory
+ * names a family, of its family (FW_E_VERIFY); at most
+ * FW_RELEASE_MAX_FIXES, no id twice (FW_E_ARG). The document and the
+ * record gain "fixes": the ids sorted, and the record refs each
+ * advisory's vuln.add record. Without them neither has "sbom" / "fixes".
+ * A refusal writes nothing: no record, no release, no SBOM blob.
+ */
+#define FW_RELEASE_MAX_SBOM (32u * 1024 * 1024) /* bytes of an SBOM file */
+#define FW_RELEASE_MAX_FIXES 32                 /* advisories one release fixes */
+#define FW_RELEASE_FIX_ID_MAX 64                /* bytes of an advisory id */
 struct fw_release_target {
 	const char *product, *family;  /* required */
 	const char *from;              /* upgrade range (">=2.0.0 <2.4.1"), NULL: any older version */
 	const char *const *hw;         /* hardware revisions it is for; nhw == 0: any */
 	size_t nhw;
 	const struct fw_release_swu *swu; /* NULL: no .swu */
+	const char *sbom;                 /* SBOM file, NULL: none */
+	const char *const *fixes;         /* advisory ids it fixes (untrusted text) */
+	size_t nfixes;
 };
 FW_NODISCARD int fw_registry_release_add(struct fw_store *s, const char *envelope_path,
                                          const char *image_path,
                                          const struct fw_release_target *target,
                                          const char *actor, json_t **doc, uint64_t *idx,
                                          struct fw_diag *d);
+/* What an SBOM says of itself (sbom.c). */
+struct fw_sbom_info {
+	char format[16];                      /* "CycloneDX" or "SPDX" */
+	char spec_version[8];                 /* "1.5" (CycloneDX), "2.3" (SPDX) */
+	uint64_t components;                  /* entries of components / packages */
+	char version[FW_SEMVER_MAX + 1];      /* the described component's version, "" none */
+	char version_field[64];               /* where it was: "metadata.component.version",
+	                                         "packages[0].versionInfo" */
+};
+/*
+ * Recognise an SBOM (untrusted bytes): a JSON object (jansson,
+ * JSON_REJECT_DUPLICATES) that is either CycloneDX ("bomFormat":
+ * "CycloneDX", "specVersion" "1.2" or a later "1.x"; "components" an
+ * optional array of objects) or SPDX ("spdxVersion" "SPDX-2.2" or
+ * "SPDX-2.3", "SPDXID" "SPDXRef-DOCUMENT"; "packages" an optional array
+ * of objects). version: CycloneDX metadata.component.version; SPDX the
+ * versionInfo of the one package the document describes
+ * (documentDescribes, DESCRIBES relationships), none when it describes
+ * several. FW_E_FORMAT naming the JSON line/column or the field and why
+ * ("neither a CycloneDX (bomFormat) nor an SPDX (spdxVersion) JSON
+ * document"); FW_E_TOO_LARGE over FW_RELEASE_MAX_SBOM; FW_E_ARG for NULL.
+ * *out written on FW_OK only.
+ */
+FW_NODISCARD int fw_sbom_parse(const uint8_t *data, size_t len, struct fw_sbom_info *out,
+                               struct fw_diag *d);
 /* Releases with a derived "status": "ok" or "signed-by-revoked-key", and
  * "id" (= release_id). */
 FW_NODISCARD int fw_registry_release_list(struct fw_store *s, json_t **releases,

@@ -16,6 +16,7 @@
 #include "registry/registry.h"
 
 #define KIND_CAMPAIGN "campaign"
+#define KIND_ADVISORY "advisory" /* the vuln module's documents */
 
 int fw_campaign_get(struct fw_store *s, const char *id, json_t **doc, struct fw_diag *d)
 {
@@ -47,8 +48,43 @@ int fw_campaign_approval_text(const json_t *doc, uint32_t stage, char *out, size
 	return n > 0 && (size_t)n < cap ? FW_OK : FW_E_TOO_LARGE;
 }
 
+/* Each advisory the policy remediates is in the registry (kind "advisory",
+ * read as a document: vuln depends on rollout, not the other way round)
+ * and is about the product of the release (doc). */
+static int check_remediates(struct fw_store *s, const struct fw_campaign_policy *p,
+                            const json_t *rel, struct fw_diag *d)
+{
+	const char *product = json_string_value(json_object_get(rel, "product"));
+	const char *ap;
+	json_t *adv = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < p->nremediates; i++) {
+		rc = fw_registry_doc_get(s, KIND_ADVISORY, p->remediates[i], &adv, d);
+		if (rc == FW_E_NOT_FOUND)
+			return fw_diag_set(d, rc, "remediates: no advisory '%s' (see 'fwtrust vuln list')",
+			                   p->remediates[i]);
+		if (rc != FW_OK)
+			return rc;
+		ap = json_string_value(json_object_get(adv, "product"));
+		if (ap == NULL || product == NULL || strcmp(ap, product) != 0) {
+			rc = fw_diag_set(d, FW_E_CONFLICT,
+			                 "remediates: advisory %s is about product '%s', the release is "
+			                 "for '%s'",
+			                 p->remediates[i], ap ? ap : "?", product ? product : "?");
+			json_decref(adv);
+			return rc;
+		}
+		json_decref(adv);
+		adv = NULL;
+	}
+	return FW_OK;
+}
+
 /* The release and rollback release named by a policy, resolved to full ids;
- * a release signed by a revoked key cannot be rolled out. */
+ * a release signed by a revoked key cannot be rolled out; the advisories
+ * it remediates exist and are about the release's product. */
 static int resolve_releases(struct fw_store *s, const struct fw_campaign_policy *p,
                             char rel[65], char rb[65], struct fw_diag *d)
 {
@@ -64,7 +100,10 @@ static int resolve_releases(struct fw_store *s, const struct fw_campaign_policy 
 		json_decref(doc);
 		return fw_diag_set(d, FW_E_VERIFY, "release %.16s is signed by a revoked key", rel);
 	}
+	rc = check_remediates(s, p, doc, d);
 	json_decref(doc);
+	if (rc != FW_OK)
+		return rc;
 	rb[0] = 0;
 	if (p->rollback_release[0]) {
 		rc = fw_registry_release_get(s, p->rollback_release, &doc, d);

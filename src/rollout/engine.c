@@ -527,12 +527,22 @@ uint32_t fw_campaign_target(const struct fw_campaign_policy *p, const struct fw_
 		if (i == p->nhw)
 			m |= 1u << FW_R_TARGET_HW_REVISION;
 	}
+	if (p->has_versions) {
+		struct fw_semver v;
+
+		/* a version that cannot be compared is not shown to be in the
+		 * range: not targeted (default-deny) */
+		if (fw_semver_parse(dev->fw_version, &v, NULL) != FW_OK ||
+		    !fw_range_match(&p->versions, &v))
+			m |= 1u << FW_R_TARGET_VERSION;
+	}
 	return m;
 }
 
 #define TARGET_MASK                                                                          \
 	((1u << FW_R_TARGET_PRODUCT) | (1u << FW_R_TARGET_FAMILY) |                              \
-	 (1u << FW_R_TARGET_HW_REVISION) | (1u << FW_R_TARGET_COHORT))
+	 (1u << FW_R_TARGET_HW_REVISION) | (1u << FW_R_TARGET_COHORT) |                          \
+	 (1u << FW_R_TARGET_VERSION))
 
 static uint32_t decide(struct eng *e, const struct fw_device_row *dev,
                        const struct fw_cert_row *cert)

@@ -54,9 +54,10 @@ struct ctx {
 
 static const char *const top_keys[] = {"name",     "release", "targeting",        "stages",
                                        "success_threshold", "pause", "retry",
-                                       "report_timeout_s", "rollback", "quarantine", NULL};
+                                       "report_timeout_s", "rollback", "quarantine",
+                                       "remediates", NULL};
 static const char *const targeting_keys[] = {"cohorts", "product", "family", "hw_revisions",
-                                             NULL};
+                                             "versions", NULL};
 static const char *const stage_keys[] = {"name", "size", "approvals", "soak_s", NULL};
 static const char *const size_keys[] = {"percent", "count", "cohort", NULL};
 static const char *const pause_keys[] = {"failure_rate", "max_failures", "on_integrity_failure",
@@ -411,6 +412,52 @@ static int string_set(const struct ctx *c, json_t *obj, const char *at, const ch
 	return FW_OK;
 }
 
+/* A parsed range copied field by field into zeroed storage: the parser's
+ * padding and the bytes after each pre-release's NUL are not ours to
+ * compare, the policy's bytes are (two parses must compare equal). */
+static void range_copy(struct fw_range *dst, const struct fw_range *src)
+{
+	size_t i;
+
+	memset(dst, 0, sizeof(*dst));
+	dst->n = src->n;
+	dst->nalt = src->nalt;
+	for (i = 0; i < src->n && i < FW_RANGE_MAX_TERMS; i++) {
+		dst->t[i].op = src->t[i].op;
+		dst->t[i].alt = src->t[i].alt;
+		dst->t[i].v.major = src->t[i].v.major;
+		dst->t[i].v.minor = src->t[i].v.minor;
+		dst->t[i].v.patch = src->t[i].v.patch;
+		strncpy(dst->t[i].v.pre, src->t[i].v.pre, sizeof(dst->t[i].v.pre) - 1);
+	}
+}
+
+/* a version range (fw_range_parse), kept parsed and as canonical text */
+static int versions_value(const struct ctx *c, json_t *v, const char *at,
+                          struct fw_campaign_policy *p)
+{
+	struct fw_diag why = {{0}};
+	struct fw_range r;
+	const char *s;
+	size_t len;
+	int rc = string_value(c, v, at, &s, &len);
+
+	if (rc == FW_OK)
+		rc = length_ok(c, at, len, FW_RANGE_MAX);
+	if (rc != FW_OK)
+		return rc;
+	if (fw_range_parse(s, &r, &why) != FW_OK) {
+		char shown[CLEAN_CAP];
+
+		clean(shown, s, len, SHOWN);
+		return fail(c, FW_E_FORMAT, at, "\"%s\" is not a version range: %s", shown, why.msg);
+	}
+	range_copy(&p->versions, &r);
+	fw_range_format(&p->versions, p->versions_text, sizeof(p->versions_text));
+	p->has_versions = 1;
+	return FW_OK;
+}
+
 static int parse_targeting(const struct ctx *c, json_t *root, struct fw_campaign_policy *p)
 {
 	json_t *t = json_object_get(root, "targeting"), *v;
@@ -430,7 +477,109 @@ static int parse_targeting(const struct ctx *c, json_t *root, struct fw_campaign
 	v = json_object_get(t, "family");
 	if (rc == FW_OK && v != NULL && !json_is_null(v))
 		rc = text_value(c, v, "targeting.family", TEXT_MAX_BYTES, p->family);
+	v = json_object_get(t, "versions");
+	if (rc == FW_OK && v != NULL && !json_is_null(v))
+		rc = versions_value(c, v, "targeting.versions", p);
 	return rc;
+}
+
+/* ---- remediates: advisory ids ---- */
+
+static int id_char(char ch)
+{
+	return name_char(ch) || ch == ':';
+}
+
+int fw_campaign_advisory_id_valid(const char *id)
+{
+	size_t i;
+
+	/* the vuln module's rule (fw_vuln_id_valid), kept here because vuln
+	 * depends on rollout and not the other way round: it is a registry key */
+	if (id == NULL || !id_char(id[0]) || strchr("._:-", id[0]) != NULL)
+		return 0;
+	for (i = 0; id[i]; i++)
+		if (i >= FW_CAMPAIGN_ADVISORY_MAX || !id_char(id[i]))
+			return 0;
+	return 1;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static int parse_remediates(const struct ctx *c, json_t *root, struct fw_campaign_policy *p)
+{
+	char item[PATH_CAP], shown[CLEAN_CAP];
+	json_t *arr = json_object_get(root, "remediates");
+	const char *s;
+	size_t i, j, len;
+	int rc;
+
+	p->nremediates = 0;
+	if (arr == NULL)
+		return FW_OK;
+	if (!json_is_array(arr))
+		return fail(c, FW_E_FORMAT, "remediates", "%s, not an array", kind(arr));
+	if (json_array_size(arr) > FW_CAMPAIGN_MAX_REMEDIATES)
+		return fail(c, FW_E_FORMAT, "remediates", "%zu entries, more than %d",
+		            json_array_size(arr), FW_CAMPAIGN_MAX_REMEDIATES);
+	for (i = 0; i < json_array_size(arr); i++) {
+		index_path(item, "remediates", i);
+		rc = string_value(c, json_array_get(arr, i), item, &s, &len);
+		if (rc != FW_OK)
+			return rc;
+		if (!fw_campaign_advisory_id_valid(s)) {
+			clean(shown, s, len, SHOWN);
+			return fail(c, FW_E_FORMAT, item,
+			            "\"%s\" is not an advisory id (1..%d of A-Z a-z 0-9 . _ : -, "
+			            "starting with a letter or digit)",
+			            shown, FW_CAMPAIGN_ADVISORY_MAX);
+		}
+		for (j = 0; j < i; j++)
+			if (strcmp(p->remediates[j], s) == 0) {
+				clean(shown, s, len, SHOWN);
+				return fail(c, FW_E_FORMAT, item, "\"%s\" repeats remediates[%zu]", shown,
+				            j);
+			}
+		memcpy(p->remediates[i], s, len + 1);
+	}
+	p->nremediates = i;
+	/* a set: the normalized form does not depend on the order written */
+	qsort(p->remediates, p->nremediates, sizeof(p->remediates[0]), cmp_id);
+	return FW_OK;
+}
+
+int fw_campaign_policy_remediates_add(struct fw_campaign_policy *p, const char *id,
+                                      struct fw_diag *d)
+{
+	char shown[CLEAN_CAP];
+	size_t i, n;
+
+	if (p == NULL || id == NULL)
+		return fw_diag_set(d, FW_E_ARG, "no policy or no advisory id");
+	if (!fw_campaign_advisory_id_valid(id)) {
+		clean(shown, id, strlen(id), SHOWN);
+		return fw_diag_set(d, FW_E_ARG,
+		                   "--remediates '%s': not an advisory id (1..%d of A-Z a-z 0-9 . _ : "
+		                   "-, starting with a letter or digit)",
+		                   shown, FW_CAMPAIGN_ADVISORY_MAX);
+	}
+	n = p->nremediates;
+	for (i = 0; i < n; i++)
+		if (strcmp(p->remediates[i], id) == 0)
+			return FW_OK;
+	if (n >= FW_CAMPAIGN_MAX_REMEDIATES)
+		return fw_diag_set(d, FW_E_TOO_LARGE,
+		                   "--remediates %s: the policy names %d advisories already (at most %d)",
+		                   id, FW_CAMPAIGN_MAX_REMEDIATES, FW_CAMPAIGN_MAX_REMEDIATES);
+	/* zero-filled, so equal policies still compare equal byte for byte */
+	memset(p->remediates[n], 0, sizeof(p->remediates[n]));
+	memcpy(p->remediates[n], id, strlen(id) + 1);
+	p->nremediates = n + 1;
+	qsort(p->remediates, p->nremediates, sizeof(p->remediates[0]), cmp_id);
+	return FW_OK;
 }
 
 static int parse_size(const struct ctx *c, json_t *size, const char *at,
@@ -718,6 +867,8 @@ static int parse_root(const struct ctx *c, json_t *root, struct fw_campaign_poli
 		rc = parse_rollback(c, root, p);
 	if (rc == FW_OK)
 		rc = parse_quarantine(c, root, p);
+	if (rc == FW_OK)
+		rc = parse_remediates(c, root, p);
 	return rc;
 }
 
@@ -817,7 +968,7 @@ static json_t *string_array(const char (*rows)[256], size_t n, int *oom)
 
 json_t *fw_campaign_policy_json(const struct fw_campaign_policy *p)
 {
-	json_t *root, *t, *stages, *pause, *rate, *retry, *q, *rb;
+	json_t *root, *t, *stages, *pause, *rate, *retry, *q, *rb, *rem;
 	size_t i;
 	int oom = 0;
 
@@ -832,6 +983,7 @@ json_t *fw_campaign_policy_json(const struct fw_campaign_policy *p)
 	put(t, "product", text_or_null(p->product), &oom);
 	put(t, "family", text_or_null(p->family), &oom);
 	put(t, "hw_revisions", string_array(p->hw, p->nhw, &oom), &oom);
+	put(t, "versions", p->has_versions ? json_string(p->versions_text) : json_null(), &oom);
 	put(root, "targeting", t, &oom);
 
 	stages = json_array();
@@ -885,6 +1037,12 @@ json_t *fw_campaign_policy_json(const struct fw_campaign_policy *p)
 	put(q, "after_failed_attempts", num(p->quarantine_after), &oom);
 	put(q, "on_integrity_failure", json_true(), &oom);
 	put(root, "quarantine", q, &oom);
+
+	rem = json_array();
+	for (i = 0; rem != NULL && i < p->nremediates && i < FW_CAMPAIGN_MAX_REMEDIATES; i++)
+		if (json_array_append_new(rem, json_string(p->remediates[i])) != 0)
+			oom = 1;
+	put(root, "remediates", rem, &oom);
 
 	if (oom) {
 		json_decref(root);

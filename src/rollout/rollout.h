@@ -26,6 +26,8 @@
 
 #define FW_CAMPAIGN_MAX_STAGES 16
 #define FW_CAMPAIGN_MAX_POLICY (64 * 1024) /* bytes of a policy file */
+#define FW_CAMPAIGN_MAX_REMEDIATES 16      /* advisories a campaign names */
+#define FW_CAMPAIGN_ADVISORY_MAX 64        /* bytes of an advisory id */
 
 enum fw_stage_size { FW_STAGE_PERCENT = 1, FW_STAGE_COUNT = 2, FW_STAGE_COHORT = 3 };
 
@@ -59,6 +61,12 @@ struct fw_campaign_policy {
 	char rollback_release[65]; /* "" = none */
 	int rollback_automatic;
 	uint32_t quarantine_after; /* failed attempts; <= retry_max_attempts */
+	int has_versions;         /* targeting.versions given (else any version) */
+	struct fw_range versions; /* targeting.versions, parsed (padding zero) */
+	char versions_text[FW_RANGE_MAX + 1]; /* its canonical text (fw_range_format) */
+	size_t nremediates;
+	char remediates[FW_CAMPAIGN_MAX_REMEDIATES][FW_CAMPAIGN_ADVISORY_MAX + 1];
+	                          /* advisory ids it remediates, sorted by bytes, unique */
 };
 
 /*
@@ -91,6 +99,19 @@ FW_NODISCARD int fw_campaign_policy_load(const char *path, struct fw_campaign_po
  */
 json_t *fw_campaign_policy_json(const struct fw_campaign_policy *p);
 
+/* An advisory id as the vuln module defines it (untrusted text): 1..64
+ * bytes of [A-Za-z0-9._:-] starting with a letter or a digit. 1 or 0. */
+int fw_campaign_advisory_id_valid(const char *id);
+/*
+ * Add an advisory id (untrusted, e.g. --remediates) to p->remediates,
+ * kept sorted and unique: an id there already is not added again (FW_OK).
+ * FW_E_ARG naming the id when it is not an advisory id; FW_E_TOO_LARGE
+ * when p names FW_CAMPAIGN_MAX_REMEDIATES already. p is unchanged on
+ * failure.
+ */
+FW_NODISCARD int fw_campaign_policy_remediates_add(struct fw_campaign_policy *p, const char *id,
+                                                   struct fw_diag *d);
+
 /* ---- campaigns before they run (campaign.c) ---- */
 
 /*
@@ -99,7 +120,9 @@ json_t *fw_campaign_policy_json(const struct fw_campaign_policy *p);
  * signed by a revoked key cannot be rolled out. Its id is "c-NNNN". The
  * policy is kept normalized, with the releases' full ids, and its canonical
  * JSON's SHA-256 (policy_sha256) is what approvers sign. States so far:
- * awaiting_approval (the first stage needs approvals) or ready.
+ * awaiting_approval (the first stage needs approvals) or ready. Each
+ * advisory the policy remediates must be in the registry (FW_E_NOT_FOUND)
+ * and be about the release's product (FW_E_CONFLICT); edit checks the same.
  */
 FW_NODISCARD int fw_campaign_create(struct fw_store *s, const struct fw_campaign_policy *p,
                                     const char *creator, const char *actor, json_t **doc,
@@ -135,9 +158,10 @@ FW_NODISCARD int fw_campaign_edit(struct fw_store *s, const char *id,
 /* ---- the engine (engine.c) ---- */
 
 /* The campaign's own targeting beyond its release's: the reasons
- * (1u << FW_R_TARGET_PRODUCT, _FAMILY, _HW_REVISION of policy.h) a device
- * fails on the policy's product, family and hardware revisions; 0 when it
- * is targeted. */
+ * (1u << FW_R_TARGET_PRODUCT, _FAMILY, _HW_REVISION, _VERSION of
+ * policy.h) a device fails on the policy's product, family, hardware
+ * revisions and version range (a device whose fw_version is not a
+ * semantic version fails a range: default-deny); 0 when it is targeted. */
 uint32_t fw_campaign_target(const struct fw_campaign_policy *p, const struct fw_device_row *dev);
 
 /*

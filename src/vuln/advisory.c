@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/crypto.h"
 #include "evidence/evidence.h"
 #include "registry/registry.h"
 
@@ -297,7 +298,7 @@ out:
 }
 
 /* The advisory's fields as JSON (document and record share them). */
-static json_t *advisory_json(const struct fw_vuln_advisory *a)
+json_t *fw_vuln_advisory_json(const struct fw_vuln_advisory *a, const char *source)
 {
 	json_t *o = json_object(), *cves = json_array();
 	size_t i;
@@ -318,7 +319,7 @@ static json_t *advisory_json(const struct fw_vuln_advisory *a)
 	json_object_set_new(o, "affected", json_string(a->affected_text));
 	json_object_set_new(o, "fixed_in", a->has_fixed ? json_string(a->fixed_text) : json_null());
 	json_object_set_new(o, "cves", cves);
-	json_object_set_new(o, "source", json_string("cli"));
+	json_object_set_new(o, "source", json_string(source));
 	return o;
 }
 
@@ -355,7 +356,7 @@ static int add_apply(struct fw_store *s, void *arg, uint64_t idx, const uint8_t 
 int fw_vuln_add(struct fw_store *s, const struct fw_vuln_advisory *a, const char *actor,
                 json_t **doc, uint64_t *idx, struct fw_diag *d)
 {
-	struct add x = {a, advisory_json(a)};
+	struct add x = {a, fw_vuln_advisory_json(a, "cli")};
 	struct fw_evidence_change ch = {add_prepare, add_apply, &x};
 	json_t *rec = fw_evidence_record_new("vuln.add", actor);
 	int rc;
@@ -437,4 +438,156 @@ int fw_vuln_load(struct fw_store *s, const char *id, struct fw_vuln_advisory *a,
 		return fw_diag_set(d, rc, "advisory %s: the stored document is malformed%s%s", id,
 		                   why.msg[0] ? ": " : "", why.msg);
 	return FW_OK;
+}
+
+/* ---- CSAF imports ---- */
+
+/* The "csaf" object of an imported advisory's document and record. */
+static json_t *csaf_json(const struct fw_vuln_csaf *c, const struct fw_vuln_csaf_item *it,
+                         int partial)
+{
+	json_t *o = json_object(), *un;
+	char hex[65];
+	size_t i;
+
+	if (o == NULL)
+		return NULL;
+	fw_hex_encode(c->sha256, 32, hex);
+	json_object_set_new(o, "tracking_id", json_string(c->tracking_id));
+	json_object_set_new(o, "tracking_version", json_string(c->tracking_version));
+	json_object_set_new(o, "publisher", json_string(c->publisher));
+	json_object_set_new(o, "sha256", json_string(hex));
+	json_object_set_new(o, "size", json_integer((json_int_t)c->size));
+	json_object_set_new(o, "path", json_string(it->path));
+	if (partial && c->nunmapped) {
+		un = json_array();
+		for (i = 0; un && i < c->nunmapped; i++)
+			json_array_append_new(un, json_pack("{ssss}", "path", c->unmapped[i].path,
+			                                    "why", c->unmapped[i].why));
+		if (un == NULL || json_array_size(un) != c->nunmapped ||
+		    json_object_set_new(o, "unmapped", un) != 0) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	if (json_object_size(o) != 6u + (partial && c->nunmapped)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Whether an advisory id is free (0), imported before from this document
+ * (1), or taken otherwise (FW_E_CONFLICT naming it). */
+static int import_check(struct fw_store *s, const struct fw_vuln_csaf *c, const char *id,
+                        int *existed, struct fw_diag *d)
+{
+	json_t *old = NULL;
+	const char *src, *sha;
+	char hex[65];
+	int rc = fw_registry_doc_get(s, KIND_ADVISORY, id, &old, NULL);
+
+	*existed = 0;
+	if (rc == FW_E_NOT_FOUND)
+		return FW_OK;
+	if (rc != FW_OK)
+		return fw_diag_set(d, rc, "advisory %s: %s", id, s->err.msg);
+	fw_hex_encode(c->sha256, 32, hex);
+	src = jstr(old, "source");
+	sha = jstr(json_object_get(old, "csaf"), "sha256");
+	if (src && strcmp(src, "csaf") == 0 && sha && strcmp(sha, hex) == 0) {
+		json_decref(old);
+		*existed = 1;
+		return FW_OK;
+	}
+	json_decref(old);
+	return fw_diag_set(d, FW_E_CONFLICT, "advisory %s exists already, not from this document "
+	                   "(see 'fwtrust vuln show %s')", id, id);
+}
+
+int fw_vuln_import(struct fw_store *s, struct fw_vuln_csaf *c, const uint8_t *data, size_t len,
+                   int partial, const char *actor, struct fw_diag *d)
+{
+	uint8_t sha[32], lh[32];
+	uint64_t *idx = NULL;
+	int *existed = NULL;
+	json_t *doc, *rec, *cj;
+	size_t i, fresh = 0;
+	int rc;
+
+	if (s == NULL || c == NULL || data == NULL)
+		return fw_diag_set(d, FW_E_ARG, "no store or no document");
+	fw_sha256(data, len, sha);
+	if (len != c->size || memcmp(sha, c->sha256, 32) != 0)
+		return fw_diag_set(d, FW_E_ARG, "the bytes given are not the document parsed");
+	/* default-deny: a document is imported whole unless partial says otherwise */
+	if (c->nunmapped && !partial)
+		return fw_diag_set(d, FW_E_VERIFY, "%zu item(s) of the document cannot be mapped: "
+		                   "nothing imported", c->nunmapped);
+	if (c->n == 0)
+		return fw_diag_set(d, FW_E_VERIFY, "nothing of the document maps to an advisory: "
+		                   "nothing imported");
+	idx = calloc(c->n, sizeof(*idx));
+	existed = calloc(c->n, sizeof(*existed));
+	if (idx == NULL || existed == NULL) {
+		rc = fw_diag_set(d, FW_E_NOMEM, "out of memory");
+		goto out;
+	}
+	/* refusals first, so that a refused import does not even keep the document */
+	for (i = 0; i < c->n; i++) {
+		if ((rc = import_check(s, c, c->items[i].a.id, &existed[i], d)) != FW_OK)
+			goto out;
+		fresh += !existed[i];
+	}
+	if (fresh == 0) {
+		for (i = 0; i < c->n; i++)
+			c->items[i].existed = 1;
+		rc = FW_OK;
+		goto out;
+	}
+	/* the document as it was read, for an auditor to compare (content-addressed:
+	 * kept before the transaction; if that fails, it is left without a record) */
+	if ((rc = fw_store_blob_put(s, data, len, sha, d)) != FW_OK)
+		goto out;
+	if ((rc = fw_store_begin(s, d)) != FW_OK)
+		goto out;
+	for (i = 0; i < c->n && rc == FW_OK; i++) {
+		const struct fw_vuln_csaf_item *it = &c->items[i];
+
+		/* again inside the transaction: another writer may have come in between */
+		rc = import_check(s, c, it->a.id, &existed[i], d);
+		if (rc != FW_OK || existed[i])
+			continue;
+		doc = fw_vuln_advisory_json(&it->a, "csaf");
+		cj = csaf_json(c, it, partial);
+		rec = fw_evidence_record_new("vuln.add", actor);
+		if (doc == NULL || cj == NULL || rec == NULL) {
+			json_decref(cj);
+			rc = fw_diag_set(d, FW_E_NOMEM, "out of memory");
+		} else if (json_object_set_new(doc, "csaf", cj) != 0 ||
+		           json_object_update(rec, doc) != 0) {
+			rc = fw_diag_set(d, FW_E_NOMEM, "out of memory");
+		} else {
+			rc = fw_evidence_append(s, rec, &idx[i], lh, d);
+			if (rc == FW_OK)
+				rc = json_object_set_new(doc, "added", fw_evidence_ref_json(idx[i], lh)) == 0
+				         ? fw_registry_doc_put(s, KIND_ADVISORY, it->a.id, doc, 0, d)
+				         : fw_diag_set(d, FW_E_NOMEM, "out of memory");
+		}
+		json_decref(doc);
+		json_decref(rec);
+	}
+	if (rc == FW_OK)
+		rc = fw_store_commit(s, d);
+	else
+		fw_store_rollback(s);
+	if (rc == FW_OK)
+		for (i = 0; i < c->n; i++) {
+			c->items[i].idx = idx[i];
+			c->items[i].existed = existed[i];
+		}
+out:
+	free(idx);
+	free(existed);
+	return rc;
 }

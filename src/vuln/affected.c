@@ -1,8 +1,9 @@
 /*
  * The affected cohort of an advisory: one pass over the registry's devices,
- * each put in a bucket (docs/vuln.md); the members of the campaigns that
- * remediate it are read first, one rollout scan per campaign, into a hash
- * set, so the pass does no further reads. The cohort list is kept as a
+ * each put in a bucket (docs/vuln.md); the versions of the releases that
+ * name it fixed, and the members of the campaigns that remediate it (one
+ * rollout scan per campaign, into a hash set), are read first, so the pass
+ * does no further reads. The cohort list is kept as a
  * blob and recorded with the counts in one vuln.affected record.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -56,7 +57,7 @@ int fw_vuln_release_fixes(const struct fw_vuln_advisory *a, const struct fw_semv
 }
 
 int fw_vuln_classify(const struct fw_vuln_advisory *a, const struct fw_device_row *dev,
-                     const struct fw_cert_row *cert, int64_t now, int in_campaign)
+                     const struct fw_cert_row *cert, int64_t now, int facts)
 {
 	struct fw_semver v;
 	int parsed;
@@ -64,6 +65,10 @@ int fw_vuln_classify(const struct fw_vuln_advisory *a, const struct fw_device_ro
 	if (strcmp(dev->product, a->product) != 0 ||
 	    (a->family[0] && strcmp(dev->family, a->family) != 0))
 		return FW_VB_NONE;
+	/* it runs a release that names the advisory fixed: a backport may sit
+	 * inside the range, and what runs it is no longer affected */
+	if (facts & FW_VULN_RUNS_FIX)
+		return FW_VB_REMEDIATED;
 	parsed = fw_semver_parse(dev->fw_version, &v, NULL) == FW_OK;
 	/* a version that cannot be compared cannot be shown to be safe:
 	 * default-deny, it is judged as affected */
@@ -76,7 +81,7 @@ int fw_vuln_classify(const struct fw_vuln_advisory *a, const struct fw_device_ro
 	if (strcmp(dev->lifecycle, "end_of_support") == 0 ||
 	    strcmp(dev->lifecycle, "decommissioned") == 0 || support_ended(dev->support_until, now))
 		return FW_VB_CANNOT;
-	return in_campaign ? FW_VB_REMEDIATING : FW_VB_EXPOSED;
+	return facts & FW_VULN_IN_CAMPAIGN ? FW_VB_REMEDIATING : FW_VB_EXPOSED;
 }
 
 /* ---- a set of device ids (open addressing, FNV-1a) ---- */
@@ -150,8 +155,46 @@ static void idset_clear(struct idset *t)
 
 /* ---- the computation ---- */
 
+/* ---- releases that name the advisory fixed ---- */
+
+/* A release's "fixes" names the advisory (read tolerantly: anything but
+ * an array of strings names nothing). */
+static int names(const json_t *arr, const char *id)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v) {
+		if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* A release of the advisory's product (and family, when it names one):
+ * only such a release can say it fixes the advisory (release add refuses
+ * any other; this holds a document edited since to the same rule). */
+static int release_of(const struct fw_vuln_advisory *a, const json_t *rel)
+{
+	const char *p = json_string_value(json_object_get(rel, "product"));
+	const char *f = json_string_value(json_object_get(rel, "family"));
+
+	return p && f && strcmp(p, a->product) == 0 && (!a->family[0] || strcmp(f, a->family) == 0);
+}
+
+/* a version of a family that fixes the advisory by its release's fixes */
+struct fixing {
+	char family[FW_FIELD_MAX];
+	struct fw_semver v;
+};
+struct fw_vuln_fixes {
+	struct fixing *fix;
+	size_t nfix, capfix;
+};
+
 struct run {
 	struct fw_vuln_advisory a;
+	struct fw_vuln_fixes *fixes;
 	uint64_t adv_rec;
 	uint8_t adv_lh[32];
 	int64_t now;
@@ -174,7 +217,78 @@ static int member_fn(void *arg, const struct fw_rollout_row *r)
 	return idset_add(&x->members, r->device);
 }
 
-/* The running or paused campaigns whose release fixes the advisory. */
+/* The versions that fix the advisory by a release's fixes list, read once
+ * before a pass over the devices (a few releases, not the fleet). A
+ * release whose version is not a semantic version fixes no device: a
+ * device's version cannot be shown to be it. The signer's state does not
+ * matter here: a device that installed the release runs the fix. */
+int fw_vuln_fixes_load(struct fw_store *s, const struct fw_vuln_advisory *a,
+                       struct fw_vuln_fixes **out, struct fw_diag *d)
+{
+	struct fw_vuln_fixes *x = calloc(1, sizeof(*x));
+	json_t *rels = NULL, *rel;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	if (x == NULL)
+		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
+	rc = fw_registry_release_list(s, &rels, d);
+	json_array_foreach(rels, i, rel) {
+		const char *ver = json_string_value(json_object_get(rel, "version"));
+		struct fixing *f;
+
+		if (rc != FW_OK)
+			break;
+		if (ver == NULL || !release_of(a, rel) || !names(json_object_get(rel, "fixes"), a->id))
+			continue;
+		f = fw_grow(x->fix, &x->capfix, x->nfix + 1, sizeof(*f));
+		if (f == NULL) {
+			rc = fw_diag_set(d, FW_E_NOMEM, "out of memory");
+			break;
+		}
+		x->fix = f;
+		f = &x->fix[x->nfix];
+		if (fw_semver_parse(ver, &f->v, NULL) != FW_OK)
+			continue;
+		snprintf(f->family, sizeof(f->family), "%s",
+		         json_string_value(json_object_get(rel, "family")));
+		x->nfix++;
+	}
+	json_decref(rels);
+	if (rc != FW_OK) {
+		fw_vuln_fixes_free(x);
+		return rc;
+	}
+	*out = x;
+	return FW_OK;
+}
+
+void fw_vuln_fixes_free(struct fw_vuln_fixes *f)
+{
+	if (f) {
+		free(f->fix);
+		free(f);
+	}
+}
+
+int fw_vuln_fixes_runs(const struct fw_vuln_fixes *x, const struct fw_device_row *dev)
+{
+	struct fw_semver v;
+	size_t i;
+
+	if (x == NULL || x->nfix == 0 || fw_semver_parse(dev->fw_version, &v, NULL) != FW_OK)
+		return 0;
+	for (i = 0; i < x->nfix; i++)
+		if (strcmp(x->fix[i].family, dev->family) == 0 && fw_semver_cmp(&v, &x->fix[i].v) == 0)
+			return 1;
+	return 0;
+}
+
+/* The running or paused campaigns that remediate the advisory: their
+ * release fixes it by its version, or names it in its fixes, or their
+ * policy names it in remediates (of a release of the advisory's product
+ * for these two); the release's signing key still active. */
 static int find_campaigns(struct fw_store *s, struct run *x, struct fw_diag *d)
 {
 	json_t *all = NULL, *c, *rel = NULL;
@@ -189,6 +303,7 @@ static int find_campaigns(struct fw_store *s, struct run *x, struct fw_diag *d)
 		const char *id = json_string_value(json_object_get(c, "id"));
 		const char *rid = json_string_value(json_object_get(c, "release_id"));
 		const char *ver, *status;
+		int fixes;
 
 		if (st == NULL || id == NULL || rid == NULL) {
 			rc = fw_diag_set(d, FW_E_STORE, "a campaign document is malformed");
@@ -201,10 +316,16 @@ static int find_campaigns(struct fw_store *s, struct run *x, struct fw_diag *d)
 			break;
 		ver = json_string_value(json_object_get(rel, "version"));
 		status = json_string_value(json_object_get(rel, "status"));
-		/* a release without a semantic version cannot be shown to fix it,
-		 * and one signed by a key revoked since is never delivered */
-		if (ver && status && strcmp(status, "ok") == 0 &&
-		    fw_semver_parse(ver, &v, NULL) == FW_OK && fw_vuln_release_fixes(&x->a, &v)) {
+		/* a release without a semantic version cannot be shown to fix it
+		 * by its version; the policy's remediates is read tolerantly
+		 * (absent or not an array of strings: none) */
+		fixes = (ver && fw_semver_parse(ver, &v, NULL) == FW_OK &&
+		         fw_vuln_release_fixes(&x->a, &v)) ||
+		        (release_of(&x->a, rel) &&
+		         (names(json_object_get(rel, "fixes"), x->a.id) ||
+		          names(json_object_get(json_object_get(c, "policy"), "remediates"), x->a.id)));
+		/* one signed by a key revoked since is never delivered */
+		if (fixes && status && strcmp(status, "ok") == 0) {
 			if (x->ncampaigns == MAX_CAMPAIGNS) {
 				json_decref(rel);
 				rc = fw_diag_set(d, FW_E_CONFLICT,
@@ -237,7 +358,9 @@ static int device_fn(void *arg, const struct fw_device_row *dev, const struct fw
 	if (strcmp(dev->product, x->a.product) != 0)
 		return 0;
 	b = fw_vuln_classify(&x->a, dev, cert, x->now,
-	                     x->members.n ? idset_has(&x->members, dev->id) : 0);
+	                     (x->members.n && idset_has(&x->members, dev->id) ? FW_VULN_IN_CAMPAIGN
+	                                                                    : 0) |
+	                         (fw_vuln_fixes_runs(x->fixes, dev) ? FW_VULN_RUNS_FIX : 0));
 	if (b == FW_VB_NONE)
 		return 0;
 	x->c->counts[b]++;
@@ -284,7 +407,9 @@ static int affected_prepare(struct fw_store *s, void *arg, json_t *record, struc
 	size_t i;
 	int rc;
 
-	rc = find_campaigns(s, x, d);
+	rc = fw_vuln_fixes_load(s, &x->a, &x->fixes, d);
+	if (rc == FW_OK)
+		rc = find_campaigns(s, x, d);
 	if (rc == FW_OK) {
 		rc = fw_store_device_scan(s, device_fn, x, d);
 		if (rc == FW_E_NOMEM)
@@ -356,6 +481,7 @@ out:
 	if (x) {
 		idset_clear(&x->members);
 		free(x->list.buf);
+		fw_vuln_fixes_free(x->fixes);
 	}
 	free(x);
 	free(c);

@@ -466,11 +466,83 @@ static void t_incomplete(void)
 	fw_store_close(s);
 }
 
+/* an advisory's bundle: its cohort lists are kept and recounted; a
+ * vuln.affected record whose counts its list does not give is
+ * vuln.cohort_mismatch (the store's own bundle: the record was written
+ * wrong), a list that is not '<device> <bucket> <version>' lines too */
+static int cohort_rec(struct fw_store *s, const char *list, int exposed, int cohort)
+{
+	uint8_t sha[32];
+	char hex[65], json[600];
+	struct fw_diag d = {{0}};
+
+	if (fw_store_blob_put(s, (const uint8_t *)list, strlen(list), sha, &d) != FW_OK)
+		return -1;
+	fw_hex_encode(sha, 32, hex);
+	snprintf(json, sizeof(json),
+	         "{\"type\":\"vuln.affected\",\"advisory\":\"A-1\",\"at\":1,\"devices\":9,"
+	         "\"cohort\":%d,\"counts\":{\"isolated\":0,\"cannot_be_remediated\":0,"
+	         "\"being_remediated\":0,\"exposed\":%d,\"remediated\":1},\"list_sha256\":\"%s\"}",
+	         cohort, exposed, hex);
+	return rec(s, json);
+}
+
+static void t_cohorts(void)
+{
+	struct fw_key *key = NULL;
+	char db[600], dir[700];
+	struct fw_store *s = new_log(&key, db, sizeof(db));
+	struct fw_bundle_opts o;
+	struct fw_bundle_info info;
+	struct fw_diag d = {{0}};
+
+	if (!s)
+		return;
+	CHECK_EQ(rec(s, "{\"type\":\"test.first\"}"), FW_OK);
+	CHECK_EQ(fw_store_object_put(s, "advisory", "A-1", "{\"advisory\":\"A-1\"}", 0, &d), FW_OK);
+	CHECK_EQ(rec(s, "{\"type\":\"vuln.add\",\"advisory\":\"A-1\"}"), FW_OK);
+	CHECK_EQ(rec(s, "{\"type\":\"vuln.add\",\"advisory\":\"A-10\"}"), FW_OK);
+	/* right: 2 exposed, 1 remediated */
+	CHECK_EQ(cohort_rec(s, "d1 exposed 2.0.0\nd2 exposed 2.1.0\nd3 remediated 2.4.1\n", 2, 3), 0);
+	memset(&o, 0, sizeof(o));
+	o.advisory = "A-1";
+	snprintf(dir, sizeof(dir), "%s/adv-good", harness_tmpdir());
+	o.dir = dir;
+	CHECK_EQ(fw_bundle_export(s, &o, &info, &d), FW_OK);
+	json_decref(info.summary);
+	CHECK_EQ(fw_bundle_seal(dir, &d), FW_OK);
+	CHECK_EQ(count_code(dir, "vuln.cohort_mismatch"), 0);
+	CHECK_EQ(count_code(dir, "file.digest"), 0);
+	CHECK_EQ(info.records, 3); /* record 0, vuln.add, vuln.affected; not A-10 */
+	fw_bundle_discard(dir);
+	/* wrong: the record counts 1 exposed of a cohort of 2; a list with a
+	 * line naming no bucket */
+	CHECK_EQ(cohort_rec(s, "d1 exposed 2.0.0\nd2 exposed 2.1.0\nd3 remediated 2.4.1\n", 1, 2), 0);
+	CHECK_EQ(cohort_rec(s, "d1 exposed 2.0.0\nd2 hidden 2.1.0\nd3 remediated 2.4.1\n", 1, 3), 0);
+	snprintf(dir, sizeof(dir), "%s/adv-bad", harness_tmpdir());
+	o.dir = dir;
+	CHECK_EQ(fw_bundle_export(s, &o, &info, &d), FW_OK);
+	json_decref(info.summary);
+	CHECK_EQ(fw_bundle_seal(dir, &d), FW_OK);
+	CHECK_EQ(count_code(dir, "vuln.cohort_mismatch"), 3); /* exposed, cohort; the bad line */
+	fw_bundle_discard(dir);
+	/* an unknown advisory: nothing written */
+	o.advisory = "A-404";
+	snprintf(dir, sizeof(dir), "%s/adv-none", harness_tmpdir());
+	o.dir = dir;
+	CHECK_EQ(fw_bundle_export(s, &o, &info, &d), FW_E_NOT_FOUND);
+	CHECK(strstr(d.msg, "A-404") != NULL);
+	CHECK(access(dir, F_OK) != 0);
+	fw_key_free(key);
+	fw_store_close(s);
+}
+
 static const struct harness_test tests[] = {
     {"batch_proof_sizes_and_selections", t_batch_proof_sizes},
     {"tampered_files_refused", t_tamper},
     {"device_proofs_verify_alone", t_device_proofs},
     {"refusals_write_nothing", t_refusals},
     {"left_out_records_found", t_incomplete},
+    {"advisory_cohort_lists_recounted", t_cohorts},
 };
 HARNESS_MAIN(tests)

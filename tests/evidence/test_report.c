@@ -803,6 +803,125 @@ static void t_refusals(void)
 	fw_report_free(NULL);
 }
 
+/* Vulnerability handling: an advisory, its cohort computed over time, the
+ * devices isolated for it, a campaign naming it in "remediates"; the
+ * summary's series, the CRA row, the chart; an advisory's own report; a
+ * long history thinned to REPORT_COHORTS_MAX points, first and latest
+ * kept. */
+static void cohort(struct feed *f, const char *id, long long at, int iso, int cannot, int rem,
+                   int exp, int fixed)
+{
+	add(f, "{\"type\":\"vuln.affected\",\"advisory\":\"%s\",\"at\":%lld,\"devices\":300,"
+	       "\"cohort\":%d,\"counts\":{\"isolated\":%d,\"cannot_be_remediated\":%d,"
+	       "\"being_remediated\":%d,\"exposed\":%d,\"remediated\":%d},\"campaigns\":[],"
+	       "\"list_sha256\":\"00\",\"list_size\":0,\"affected\":\">=2.0.0 <2.4.1\"}",
+	    id, at, iso + cannot + rem + exp + fixed, iso, cannot, rem, exp, fixed);
+}
+
+static void t_vulnerabilities(void)
+{
+	struct feed f = {fw_report_new("campaign", "c-0001"), 0, T0, 0};
+	struct fw_checkpoint cp;
+	json_t *s, *v, *row = NULL;
+	char *html;
+	size_t i;
+
+	registry(&f);
+	add(&f, "{\"type\":\"vuln.add\",\"advisory\":\"FWT-1\",\"title\":\"Boot <bypass>\","
+	        "\"severity\":\"critical\",\"cvss\":null,\"cves\":[\"CVE-2026-12345\"],"
+	        "\"product\":\"controller\",\"family\":\"ctl-a\",\"affected\":\">=2.0.0 <2.4.1\","
+	        "\"fixed_in\":\"2.4.1\",\"source\":\"cli\"}");
+	cohort(&f, "FWT-1", T0 / 1000, 1, 2, 0, 40, 0);
+	add(&f, "{\"type\":\"campaign.create\",\"campaign\":\"c-0001\",\"creator\":\"rm\","
+	        "\"policy\":{\"name\":\"fix\",\"release\":\"" R_ID "\",\"remediates\":[\"FWT-1\"],"
+	        "\"stages\":[{\"name\":\"all\",\"size\":{\"percent\":100},\"approvals\":0,"
+	        "\"soak_s\":0}]},\"policy_sha256\":\"ps1\",\"state\":\"ready\"}");
+	cohort(&f, "FWT-1", T0 / 1000 + 60, 1, 2, 30, 10, 0);
+	add(&f, "{\"type\":\"vuln.isolate\",\"advisory\":\"FWT-1\",\"device\":\"d7\","
+	        "\"action\":\"quarantine\",\"reason\":\"out of <support>\",\"fw_version\":\"2.1.0\"}");
+	add(&f, "{\"type\":\"vuln.isolate\",\"advisory\":\"FWT-1\",\"device\":\"d8\","
+	        "\"action\":\"revoke\",\"reason\":\"decommissioned\",\"fw_version\":\"2.0.0\"}");
+	cohort(&f, "FWT-1", T0 / 1000 + 120, 3, 0, 2, 8, 30);
+	cp = anchor(f.idx);
+	s = fw_report_summary(f.r, &cp, NULL);
+	CHECK(s != NULL && !f.failed);
+	v = json_array_get(json_object_get(s, "vulnerabilities"), 0);
+	CHECK_EQ(json_array_size(json_object_get(s, "vulnerabilities")), 1);
+	CHECK(strcmp(gets_(v, "advisory"), "FWT-1") == 0);
+	CHECK(strcmp(gets_(v, "severity"), "critical") == 0);
+	CHECK(strcmp(gets_(v, "fixed_in"), "2.4.1") == 0);
+	CHECK_EQ(geti(v, "cohorts"), 3);
+	CHECK_EQ(json_array_size(json_object_get(v, "series")), 3);
+	CHECK_EQ(geti(json_object_get(v, "latest"), "counts.remediated"), 30);
+	CHECK_EQ(geti(json_object_get(v, "latest"), "cohort"), 43);
+	CHECK_EQ(geti(json_object_get(json_array_get(json_object_get(v, "series"), 0), "counts"),
+	              "exposed"),
+	         40);
+	CHECK_EQ(geti(v, "isolated.total"), 2);
+	CHECK_EQ(geti(v, "isolated.quarantine"), 1);
+	CHECK_EQ(geti(v, "isolated.revoke"), 1);
+	CHECK(strcmp(json_string_value(json_array_get(json_object_get(v, "campaigns"), 0)), "c-0001") == 0);
+	CHECK_EQ(geti(s, "advisories"), 6);
+	json_array_foreach(json_object_get(s, "cra"), i, v)
+		if (strcmp(gets_(v, "id"), "vulnerability_handling") == 0)
+			row = v;
+	CHECK(row != NULL);
+	if (row) {
+		CHECK(strcmp(gets_(row, "status"), "recorded") == 0);
+		CHECK(strstr(gets_(row, "control"), "Advisory FWT-1 (critical") != NULL);
+		CHECK(strstr(gets_(row, "control"), "computed 3 time(s)") != NULL);
+		CHECK(strstr(gets_(row, "control"), "8 exposed, 2 being remediated, 30 remediated") !=
+		      NULL);
+		CHECK(strstr(gets_(row, "control"), "2 device(s) that cannot be updated were isolated") !=
+		      NULL);
+		CHECK(strstr(gets_(row, "control"), "Campaign c-0001 names it as remediated") != NULL);
+		CHECK(json_array_size(json_object_get(row, "records")) >= 6);
+	}
+	html = s ? render(s, "vuln.html") : NULL;
+	CHECK(html != NULL);
+	if (html) {
+		CHECK(strstr(html, "aria-label=\"affected devices per remediation state over time\"") !=
+		      NULL);
+		CHECK(strstr(html, "<title>remediated</title>") != NULL);
+		CHECK(strstr(html, "<title>exposed</title>") != NULL);
+		CHECK(strstr(html, "Boot &lt;bypass&gt;") != NULL && strstr(html, "<bypass>") == NULL);
+		CHECK(strstr(html, "out of &lt;support&gt;") != NULL);
+		CHECK(links_resolve(html) > 10);
+	}
+	free(html);
+	json_decref(s);
+	fw_report_free(f.r);
+
+	/* an advisory's own report; a long history is thinned */
+	f.r = fw_report_new("advisory", "FWT-2");
+	f.idx = 0;
+	f.ts = T0;
+	registry(&f);
+	add(&f, "{\"type\":\"vuln.add\",\"advisory\":\"FWT-2\",\"title\":\"t\","
+	        "\"severity\":\"low\",\"product\":\"controller\",\"family\":null,"
+	        "\"affected\":\"<1.0.0\",\"fixed_in\":null,\"source\":\"csaf\"}");
+	for (i = 0; i < 300; i++)
+		cohort(&f, "FWT-2", T0 / 1000 + (long long)i * 60, 0, 0, 0, 300 - (int)i, (int)i);
+	cp = anchor(f.idx);
+	s = fw_report_summary(f.r, &cp, NULL);
+	v = json_array_get(json_object_get(s, "vulnerabilities"), 0);
+	CHECK_EQ(geti(v, "cohorts"), 300);
+	CHECK(json_array_size(json_object_get(v, "series")) <= 128);
+	CHECK(json_array_size(json_object_get(v, "series")) >= 64);
+	CHECK_EQ(geti(json_array_get(json_object_get(v, "series"), 0), "counts.exposed"), 300);
+	CHECK_EQ(geti(json_object_get(v, "latest"), "counts.remediated"), 299);
+	CHECK(strcmp(gets_(json_object_get(s, "bundle"), "kind"), "advisory") == 0);
+	json_array_foreach(json_object_get(s, "cra"), i, v)
+		if (strcmp(gets_(v, "id"), "vulnerability_handling") == 0)
+			CHECK(strcmp(gets_(v, "status"), "recorded") == 0);
+	html = s ? render(s, "advisory.html") : NULL;
+	CHECK(html != NULL && strstr(html, "Advisory <b>FWT-2</b>") != NULL);
+	CHECK(html != NULL && strstr(html, "computations are shown") != NULL);
+	free(html);
+	json_decref(s);
+	fw_report_free(f.r);
+}
+
 static const struct harness_test tests[] = {
     {"summary_numbers", t_summary_numbers},
     {"html", t_html},
@@ -813,5 +932,6 @@ static const struct harness_test tests[] = {
     {"anomalies", t_anomalies},
     {"deterministic", t_deterministic},
     {"refusals", t_refusals},
+    {"vulnerabilities", t_vulnerabilities},
 };
 HARNESS_MAIN(tests)

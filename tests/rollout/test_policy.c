@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "policy/policy.h"
 #include "rollout/rollout.h"
 
 #define FULL                                                                                    \
@@ -249,7 +250,7 @@ static void t_unknown_keys(void)
 {
 	REFUSED(with("\"nmae\":1"), "p.json: nmae: unknown key (name, release, targeting, stages,");
 	REFUSED(with("\"targeting\":{\"cohort\":[]}"),
-	        "targeting.cohort: unknown key (cohorts, product, family, hw_revisions)");
+	        "targeting.cohort: unknown key (cohorts, product, family, hw_revisions, versions)");
 	REFUSED(stage_with("\"sise\":1"), "stages[0].sise: unknown key (name, size, approvals, soak_s)");
 	REFUSED(stages("{\"name\":\"a\",\"size\":{\"percent\":100,\"pct\":1}}"),
 	        "stages[0].size.pct: unknown key (percent, count, cohort)");
@@ -710,11 +711,13 @@ static void t_round_trip(void)
 	                          "{\"name\":\"n\",\"pause\":{\"failure_rate\":{\"min_reports\":20,"
 	                          "\"percent\":10},\"max_failures\":null,\"on_integrity_failure\":true},"
 	                          "\"quarantine\":{\"after_failed_attempts\":3,\"on_integrity_failure\":"
-	                          "true},\"release\":\"0123abcd\",\"report_timeout_s\":86400,"
+	                          "true},\"release\":\"0123abcd\",\"remediates\":[],"
+	                          "\"report_timeout_s\":86400,"
 	                          "\"retry\":{\"backoff_s\":600,\"max_attempts\":3},\"rollback\":null,"
 	                          "\"stages\":[{\"approvals\":0,\"name\":\"all\",\"size\":{\"percent\":"
 	                          "100},\"soak_s\":0}],\"success_threshold\":95,\"targeting\":{"
-	                          "\"cohorts\":[],\"family\":null,\"hw_revisions\":[],\"product\":null}}") ==
+	                          "\"cohorts\":[],\"family\":null,\"hw_revisions\":[],\"product\":null,"
+	                          "\"versions\":null}}") ==
 	                 0);
 	free(a);
 
@@ -755,6 +758,137 @@ static void t_round_trip(void)
 	CHECK(fw_campaign_policy_json(NULL) == NULL);
 }
 
+/* ---- remediates and targeting.versions ---- */
+
+static void t_remediates(void)
+{
+	struct fw_campaign_policy *p = alloc_policy(), *q = alloc_policy();
+	struct fw_diag d;
+	char id64[80], id65[80];
+	json_t *j;
+
+	CHECK_EQ(parse(with("\"remediates\":[\"FWT-2026-0002\",\"CVE-2026-1\",\"a:b.c_d\"]"), p,
+	               &d),
+	         FW_OK);
+	CHECK_EQ(p->nremediates, 3);
+	CHECK(strcmp(p->remediates[0], "CVE-2026-1") == 0); /* sorted by bytes */
+	CHECK(strcmp(p->remediates[1], "FWT-2026-0002") == 0);
+	CHECK(strcmp(p->remediates[2], "a:b.c_d") == 0);
+	/* default: none, and [] in the normalized form */
+	CHECK_EQ(parse(MIN_HEAD MIN_STAGES "}", q, &d), FW_OK);
+	CHECK_EQ(q->nremediates, 0);
+	j = fw_campaign_policy_json(q);
+	CHECK(j != NULL && json_is_array(json_object_get(j, "remediates")) &&
+	      json_array_size(json_object_get(j, "remediates")) == 0);
+	json_decref(j);
+	memset(id64, 'A', 64);
+	id64[64] = '\0';
+	memset(id65, 'A', 65);
+	id65[65] = '\0';
+	ACCEPTED(cat((char[200]){0}, 200, MIN_HEAD MIN_STAGES ",\"remediates\":[\"", id64, "\"]}",
+	             (char *)NULL));
+	REFUSED(cat((char[200]){0}, 200, MIN_HEAD MIN_STAGES ",\"remediates\":[\"", id65, "\"]}",
+	            (char *)NULL),
+	        "remediates[0]: \"AAAA");
+	REFUSED(with("\"remediates\":\"FWT-1\""), "p.json: remediates: a string, not an array");
+	REFUSED(with("\"remediates\":[\"FWT-1\",1]"), "remediates[1]: an integer, not a string");
+	REFUSED(with("\"remediates\":[\"-FWT\"]"), "remediates[0]: \"-FWT\" is not an advisory id");
+	REFUSED(with("\"remediates\":[\"a/b\"]"), "remediates[0]: \"a/b\" is not an advisory id");
+	REFUSED(with("\"remediates\":[\"\"]"), "remediates[0]: \"\" is not an advisory id");
+	REFUSED(with("\"remediates\":[\"F1\",\"F2\",\"F1\"]"), "remediates[2]: \"F1\" repeats remediates[0]");
+	REFUSED(with("\"remediates\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\",\"10\","
+	             "\"11\",\"12\",\"13\",\"14\",\"15\",\"16\",\"17\"]"),
+	        "remediates: 17 entries, more than 16");
+	/* --remediates: merged sorted and unique; bad ids and the 17th refused */
+	CHECK_EQ(fw_campaign_policy_remediates_add(q, "FWT-9", &d), FW_OK);
+	CHECK_EQ(fw_campaign_policy_remediates_add(q, "FWT-1", &d), FW_OK);
+	CHECK_EQ(fw_campaign_policy_remediates_add(q, "FWT-9", &d), FW_OK);
+	CHECK_EQ(q->nremediates, 2);
+	CHECK(strcmp(q->remediates[0], "FWT-1") == 0 && strcmp(q->remediates[1], "FWT-9") == 0);
+	CHECK_EQ(fw_campaign_policy_remediates_add(q, "../x", &d), FW_E_ARG);
+	CHECK(strstr(d.msg, "--remediates '../x': not an advisory id") != NULL);
+	CHECK_EQ(q->nremediates, 2);
+	/* merged equals written: the same bytes, the same normalized form */
+	CHECK_EQ(parse(with("\"remediates\":[\"FWT-9\",\"FWT-1\"]"), p, &d), FW_OK);
+	CHECK(memcmp(p, q, sizeof(*p)) == 0);
+	while (q->nremediates < FW_CAMPAIGN_MAX_REMEDIATES) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "X%zu", q->nremediates);
+		CHECK_EQ(fw_campaign_policy_remediates_add(q, id, &d), FW_OK);
+	}
+	CHECK_EQ(fw_campaign_policy_remediates_add(q, "FWT-17", &d), FW_E_TOO_LARGE);
+	CHECK_EQ(fw_campaign_policy_remediates_add(q, "FWT-1", &d), FW_OK); /* there already */
+	CHECK(fw_campaign_advisory_id_valid("FWT-2026-0001"));
+	CHECK(!fw_campaign_advisory_id_valid(":x"));
+	CHECK(!fw_campaign_advisory_id_valid(NULL));
+	free(p);
+	free(q);
+}
+
+static void t_versions(void)
+{
+	struct fw_campaign_policy *p = alloc_policy(), *q = alloc_policy();
+	struct fw_device_row dev;
+	struct fw_diag d;
+	json_t *j;
+	char *text;
+
+	CHECK_EQ(parse(with("\"targeting\":{\"versions\":\">=2.0.0  <2.4.1 ||   =1.0.0\"}"), p, &d),
+	         FW_OK);
+	CHECK(p->has_versions);
+	CHECK(strcmp(p->versions_text, ">=2.0.0 <2.4.1 || =1.0.0") == 0); /* canonical */
+	/* null and absent are any version */
+	CHECK_EQ(parse(with("\"targeting\":{\"versions\":null}"), q, &d), FW_OK);
+	CHECK(!q->has_versions);
+	/* the canonical text is kept and parses back to the same bytes */
+	j = fw_campaign_policy_json(p);
+	CHECK(j != NULL);
+	CHECK(strcmp(json_string_value(json_object_get(json_object_get(j, "targeting"), "versions")),
+	             ">=2.0.0 <2.4.1 || =1.0.0") == 0);
+	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	CHECK(text != NULL);
+	if (text) {
+		CHECK_EQ(parse(text, q, &d), FW_OK);
+		CHECK(memcmp(p, q, sizeof(*p)) == 0);
+	}
+	free(text);
+	json_decref(j);
+	REFUSED(with("\"targeting\":{\"versions\":\">=3.0.0 <2.0.0\"}"),
+	        "targeting.versions: \">=3.0.0 <2.0.0\" is not a version range: ");
+	REFUSED(with("\"targeting\":{\"versions\":\"2.x\"}"), "targeting.versions: \"2.x\"");
+	REFUSED(with("\"targeting\":{\"versions\":\"\"}"), "targeting.versions: empty");
+	REFUSED(with("\"targeting\":{\"versions\":[\">=1.0.0\"]}"),
+	        "targeting.versions: an array, not a string");
+
+	/* the engine's targeting: in the range, out of it, not a version */
+	memset(&dev, 0, sizeof(dev));
+	snprintf(dev.product, sizeof(dev.product), "controller");
+	snprintf(dev.family, sizeof(dev.family), "ctl-a");
+	snprintf(dev.fw_version, sizeof(dev.fw_version), "2.3.0");
+	CHECK_EQ(fw_campaign_target(p, &dev), 0);
+	snprintf(dev.fw_version, sizeof(dev.fw_version), "2.4.1-rc.1"); /* below 2.4.1 */
+	CHECK_EQ(fw_campaign_target(p, &dev), 0);
+	snprintf(dev.fw_version, sizeof(dev.fw_version), "1.0.0");
+	CHECK_EQ(fw_campaign_target(p, &dev), 0);
+	snprintf(dev.fw_version, sizeof(dev.fw_version), "2.4.1");
+	CHECK_EQ(fw_campaign_target(p, &dev), 1u << FW_R_TARGET_VERSION);
+	snprintf(dev.fw_version, sizeof(dev.fw_version), "1.9.9");
+	CHECK_EQ(fw_campaign_target(p, &dev), 1u << FW_R_TARGET_VERSION);
+	snprintf(dev.fw_version, sizeof(dev.fw_version), "v2.3.0"); /* default-deny */
+	CHECK_EQ(fw_campaign_target(p, &dev), 1u << FW_R_TARGET_VERSION);
+	/* with product too: every failing reason */
+	CHECK_EQ(parse(with("\"targeting\":{\"product\":\"gw\",\"versions\":\">=3.0.0\"}"), q, &d),
+	         FW_OK);
+	CHECK_EQ(fw_campaign_target(q, &dev), (1u << FW_R_TARGET_PRODUCT) | (1u << FW_R_TARGET_VERSION));
+	/* no range: any version, a bad one too */
+	CHECK_EQ(parse(MIN_HEAD MIN_STAGES "}", q, &d), FW_OK);
+	CHECK_EQ(fw_campaign_target(q, &dev), 0);
+	CHECK(strcmp(fw_reason_code(FW_R_TARGET_VERSION), "target.version") == 0);
+	free(p);
+	free(q);
+}
+
 static const struct harness_test tests[] = {
 	{"full_example", t_full_example},
 	{"defaults", t_defaults},
@@ -770,5 +904,7 @@ static const struct harness_test tests[] = {
 	{"invalid_json", t_invalid_json},
 	{"size_and_load", t_size_and_load},
 	{"round_trip", t_round_trip},
+	{"remediates: ids, sorted and unique, bounds, --remediates merged", t_remediates},
+	{"targeting.versions: canonical, refused, and the engine's targeting", t_versions},
 };
 HARNESS_MAIN(tests)

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@
 #include "registry/registry.h"
 #include "rollout/rollout.h"
 #include "store/store.h"
+#include "suit/suit.h"
 #include "vuln/vuln.h"
 
 #define DAY 86400L
@@ -598,6 +600,425 @@ static void t_cohort_empty(void)
 	fw_store_close(s);
 }
 
+/* ---- release SBOMs and the advisories a release fixes ---- */
+
+static int sbom_msg(const char *json, int want_rc, const char *want)
+{
+	struct fw_sbom_info info;
+	struct fw_diag d = {{0}};
+	int rc = fw_sbom_parse((const uint8_t *)json, strlen(json), &info, &d);
+
+	if (rc != want_rc || (want && strstr(d.msg, want) == NULL))
+		harness_fail(__FILE__, __LINE__, "%s: rc %d '%s', expected %d '%s'", json, rc, d.msg,
+		             want_rc, want ? want : "");
+	return rc;
+}
+
+static void t_sbom_parse(void)
+{
+	struct fw_sbom_info info;
+	struct fw_diag d = {{0}};
+	uint8_t *b;
+	size_t len = 0;
+
+	b = harness_read(harness_src_path("tests/data/sbom/controller-2.4.1.cdx.json"), &len);
+	CHECK(b != NULL);
+	CHECK_EQ(fw_sbom_parse(b, len, &info, &d), FW_OK);
+	CHECK(strcmp(info.format, "CycloneDX") == 0 && strcmp(info.spec_version, "1.5") == 0);
+	CHECK_EQ(info.components, 4);
+	CHECK(strcmp(info.version, "2.4.1") == 0);
+	CHECK(strcmp(info.version_field, "metadata.component.version") == 0);
+	free(b);
+	b = harness_read(harness_src_path("tests/data/sbom/controller-2.4.1.spdx.json"), &len);
+	CHECK(b != NULL);
+	CHECK_EQ(fw_sbom_parse(b, len, &info, &d), FW_OK);
+	CHECK(strcmp(info.format, "SPDX") == 0 && strcmp(info.spec_version, "2.3") == 0);
+	CHECK_EQ(info.components, 4);
+	CHECK(strcmp(info.version, "2.4.1") == 0);
+	CHECK(strcmp(info.version_field, "packages[0].versionInfo") == 0);
+	free(b);
+	/* minimal documents: no components, no described version */
+	sbom_msg("{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.6\"}", FW_OK, NULL);
+	sbom_msg("{\"spdxVersion\":\"SPDX-2.2\",\"SPDXID\":\"SPDXRef-DOCUMENT\","
+	         "\"documentDescribes\":[\"SPDXRef-a\",\"SPDXRef-b\"],\"packages\":["
+	         "{\"SPDXID\":\"SPDXRef-a\",\"versionInfo\":\"9\"}]}",
+	         FW_OK, NULL);
+	CHECK_EQ(fw_sbom_parse((const uint8_t *)"{\"spdxVersion\":\"SPDX-2.2\",\"SPDXID\":"
+	                       "\"SPDXRef-DOCUMENT\",\"documentDescribes\":[\"SPDXRef-a\",\"SPDXRef-b\"]}",
+	                       strlen("{\"spdxVersion\":\"SPDX-2.2\",\"SPDXID\":\"SPDXRef-DOCUMENT\","
+	                              "\"documentDescribes\":[\"SPDXRef-a\",\"SPDXRef-b\"]}"),
+	                       &info, &d),
+	         FW_OK);
+	CHECK(info.version[0] == '\0'); /* two described: no one version */
+	/* refused, each with the line/column or the field */
+	sbom_msg("{\"bomFormat\": \"CycloneDX\",\n \"specVersion\": }", FW_E_FORMAT,
+	         "not JSON: line 2, column");
+	sbom_msg("{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.5\",\"specVersion\":\"1.4\"}",
+	         FW_E_FORMAT, "duplicate");
+	sbom_msg("{\"name\": \"controller\", \"version\": \"2.4.1\"}", FW_E_FORMAT,
+	         "neither a CycloneDX (bomFormat) nor an SPDX (spdxVersion) JSON document");
+	sbom_msg("[1, 2]", FW_E_FORMAT, "not a JSON object");
+	sbom_msg("{\"bomFormat\":\"cyclonedx\",\"specVersion\":\"1.5\"}", FW_E_FORMAT,
+	         "bomFormat: 'cyclonedx' is not");
+	sbom_msg("{\"bomFormat\":\"CycloneDX\",\"specVersion\":1.5}", FW_E_FORMAT,
+	         "specVersion: not a string");
+	sbom_msg("{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"2.0\"}", FW_E_FORMAT,
+	         "specVersion: '2.0'");
+	sbom_msg("{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.1\"}", FW_E_FORMAT, "1.1");
+	sbom_msg("{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.05\"}", FW_E_FORMAT, "1.05");
+	sbom_msg("{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.5\",\"components\":{}}",
+	         FW_E_FORMAT, "components: not an array");
+	sbom_msg("{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.5\",\"components\":[{},7]}",
+	         FW_E_FORMAT, "components[1]: not an object");
+	sbom_msg("{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.5\",\"metadata\":{\"component\":"
+	         "{\"version\":2}}}",
+	         FW_E_FORMAT, "metadata.component.version: not a string");
+	sbom_msg("{\"spdxVersion\":\"SPDX-3.0\",\"SPDXID\":\"SPDXRef-DOCUMENT\"}", FW_E_FORMAT,
+	         "spdxVersion: 'SPDX-3.0' is not SPDX-2.2 or SPDX-2.3");
+	sbom_msg("{\"spdxVersion\":\"SPDX-2.3\",\"SPDXID\":\"SPDXRef-x\"}", FW_E_FORMAT, "SPDXID");
+	sbom_msg("{\"spdxVersion\":\"SPDX-2.3\",\"SPDXID\":\"SPDXRef-DOCUMENT\",\"packages\":[1]}",
+	         FW_E_FORMAT, "packages[0]: not an object");
+	sbom_msg("{\"spdxVersion\":\"SPDX-2.3\",\"bomFormat\":\"CycloneDX\"}", FW_E_FORMAT,
+	         "both bomFormat");
+	CHECK_EQ(fw_sbom_parse((const uint8_t *)"{}", (size_t)FW_RELEASE_MAX_SBOM + 1, &info, &d),
+	         FW_E_TOO_LARGE);
+}
+
+static struct fw_key *relkey;
+
+/* a signed release of controller at version, sequence seq: r-<seq>.suit/.bin */
+static void make_release(const char *version, uint64_t seq)
+{
+	struct fw_suit_manifest m;
+	struct fw_diag d = {{0}};
+	uint8_t *env = NULL, img[512];
+	size_t len = 0;
+	char name[64];
+
+	memset(img, (int)seq, sizeof(img));
+	memset(&m, 0, sizeof(m));
+	m.vendor_id[0] = 1;
+	m.class_id[0] = 2;
+	m.sequence = seq;
+	m.version = version;
+	fw_sha256(img, sizeof(img), m.image_digest);
+	m.image_size = sizeof(img);
+	CHECK_EQ(fw_suit_sign(&m, relkey, &env, &len, &d), FW_OK);
+	snprintf(name, sizeof(name), "r-%llu.suit", (unsigned long long)seq);
+	CHECK_EQ(harness_write(path_of(name), env, len), 0);
+	snprintf(name, sizeof(name), "r-%llu.bin", (unsigned long long)seq);
+	CHECK_EQ(harness_write(path_of(name), img, sizeof(img)), 0);
+	free(env);
+}
+
+static int add_rel(struct fw_store *s, uint64_t seq, const char *family, const char *sbom,
+                   const char *const *fixes, size_t nfixes, json_t **doc, uint64_t *idx,
+                   struct fw_diag *d)
+{
+	struct fw_release_target t = {"controller", family, NULL, NULL, 0, NULL, sbom, fixes, nfixes};
+	char e[64], i[64];
+
+	snprintf(e, sizeof(e), "r-%llu.suit", (unsigned long long)seq);
+	snprintf(i, sizeof(i), "r-%llu.bin", (unsigned long long)seq);
+	return fw_registry_release_add(s, path_of(e), path_of(i), &t, "rm", doc, idx, d);
+}
+
+static struct fw_store *release_store(const char *name)
+{
+	struct fw_store *s = new_store(name);
+	struct fw_diag d = {{0}};
+	json_t *doc = NULL;
+	uint64_t idx;
+
+	if (relkey == NULL) {
+		CHECK_EQ(fw_key_generate(FW_KEY_ALG_ED25519, &relkey, &d), FW_OK);
+		CHECK_EQ(fw_key_save(relkey, path_of("rel"), &d), FW_OK);
+	}
+	CHECK_EQ(fw_registry_key_trust(s, path_of("rel.pub"), "rel", FW_ROLE_RELEASE_SIGNING, "sec",
+	                               &doc, &idx, &d),
+	         FW_OK);
+	json_decref(doc);
+	return s;
+}
+
+static void add_advisory(struct fw_store *s, const char *id, const char *product,
+                         const char *family, uint64_t *idx)
+{
+	struct fw_vuln_input in = input();
+	struct fw_vuln_advisory a;
+	struct fw_diag d = {{0}};
+
+	in.id = id;
+	in.product = product;
+	in.family = family;
+	CHECK_EQ(fw_vuln_advisory_parse(&in, &a, NULL), FW_OK);
+	CHECK_EQ(fw_vuln_add(s, &a, "test", NULL, idx, &d), FW_OK);
+}
+
+static int blob_there(struct fw_store *s, const char *file)
+{
+	char path[4200];
+	uint8_t *b, sha[32];
+	size_t len = 0;
+	FILE *f;
+
+	b = harness_read(file, &len);
+	if (b == NULL)
+		return -1;
+	fw_sha256(b, len, sha);
+	free(b);
+	fw_store_blob_path(s, sha, path, sizeof(path));
+	f = fopen(path, "rb");
+	if (f)
+		fclose(f);
+	return f != NULL;
+}
+
+/* a refusal: rc and message, and nothing written (log, release, blobs) */
+static void refused(struct fw_store *s, uint64_t seq, const char *sbom,
+                    const char *const *fixes, size_t nfixes, int want_rc, const char *want)
+{
+	struct fw_diag d = {{0}};
+	json_t *doc = NULL, *rels = NULL;
+	uint64_t n = log_size(s), idx = 0;
+	size_t nrel;
+	char env[64];
+	int rc;
+
+	CHECK_EQ(fw_registry_release_list(s, &rels, &d), FW_OK);
+	nrel = json_array_size(rels);
+	json_decref(rels);
+	rc = add_rel(s, seq, "ctl-a", sbom, fixes, nfixes, &doc, &idx, &d);
+	if (rc != want_rc || strstr(d.msg, want) == NULL)
+		harness_fail(__FILE__, __LINE__, "rc %d '%s', expected %d '%s'", rc, d.msg, want_rc,
+		             want);
+	CHECK(doc == NULL);
+	CHECK_EQ(log_size(s), n);
+	CHECK_EQ(fw_registry_release_list(s, &rels, &d), FW_OK);
+	CHECK_EQ(json_array_size(rels), nrel);
+	json_decref(rels);
+	snprintf(env, sizeof(env), "r-%llu.suit", (unsigned long long)seq);
+	CHECK_EQ(blob_there(s, path_of(env)), 0);
+	if (sbom && blob_there(s, sbom) >= 0)
+		CHECK_EQ(blob_there(s, sbom), 0);
+}
+
+static void t_release_sbom_fixes(void)
+{
+	struct fw_store *s = release_store("sbom");
+	const char *cdx = harness_src_path("tests/data/sbom/controller-2.4.1.cdx.json");
+	const char *spdx = harness_src_path("tests/data/sbom/controller-2.4.1.spdx.json");
+	const char *two[] = {"FWT-2", "FWT-1"}, *unknown[] = {"FWT-1", "FWT-9"};
+	const char *gw[] = {"FWT-GW"}, *fam[] = {"FWT-B"}, *dup[] = {"FWT-1", "FWT-1"};
+	const char *badid[] = {"FWT 1"};
+	struct fw_diag d = {{0}};
+	json_t *doc = NULL, *rec, *sb, *refs;
+	uint8_t *bytes = NULL, lh[32], sha[32], *b;
+	uint64_t idx = 0, a1 = 0, a2 = 0;
+	size_t len = 0, blen = 0;
+	char hex[65], big[32];
+	FILE *f;
+
+	add_advisory(s, "FWT-1", "controller", "ctl-a", &a1);
+	add_advisory(s, "FWT-2", "controller", NULL, &a2);
+	add_advisory(s, "FWT-GW", "gateway", NULL, NULL);
+	add_advisory(s, "FWT-B", "controller", "ctl-b", NULL);
+	make_release("2.4.1", 10);
+	make_release("2.4.1", 11);
+	make_release("2.4.1", 12);
+	make_release("2.4.0", 13);
+
+	/* refusals first: nothing of them may remain */
+	CHECK_EQ(harness_write(path_of("broken.json"), "{\"bomFormat\": \"CycloneDX\",\n  oops", 31),
+	         0);
+	refused(s, 10, path_of("broken.json"), NULL, 0, FW_E_FORMAT, "line 2, column");
+	CHECK_EQ(harness_write(path_of("pkg.json"), "{\"name\": \"fw\", \"version\": \"2.4.1\"}", 34),
+	         0);
+	refused(s, 10, path_of("pkg.json"), NULL, 0, FW_E_FORMAT,
+	        "pkg.json: neither a CycloneDX (bomFormat) nor an SPDX (spdxVersion) JSON document");
+	/* 32 MiB and one byte (sparse): refused before it is read */
+	f = fopen(path_of("big.json"), "wb");
+	CHECK(f != NULL);
+	if (f) {
+		CHECK_EQ(ftruncate(fileno(f), (off_t)FW_RELEASE_MAX_SBOM + 1), 0);
+		fclose(f);
+	}
+	snprintf(big, sizeof(big), "%u", FW_RELEASE_MAX_SBOM);
+	refused(s, 10, path_of("big.json"), NULL, 0, FW_E_TOO_LARGE, big);
+	refused(s, 10, path_of("big.json"), NULL, 0, FW_E_TOO_LARGE, "--sbom ");
+	/* an SBOM of 2.4.1 for a release of 2.4.0 */
+	refused(s, 13, cdx, NULL, 0, FW_E_VERIFY,
+	        "metadata.component.version 2.4.1 is not the release's version 2.4.0");
+	refused(s, 13, spdx, NULL, 0, FW_E_VERIFY,
+	        "packages[0].versionInfo 2.4.1 is not the release's version 2.4.0");
+	/* advisories that do not exist, of another product or family; bad lists */
+	refused(s, 10, spdx, unknown, 2, FW_E_NOT_FOUND,
+	        "--fixes FWT-9: no such advisory (vuln add or vuln import it first)");
+	refused(s, 10, cdx, gw, 1, FW_E_VERIFY, "--fixes FWT-GW: the advisory is for product 'gateway'");
+	refused(s, 10, NULL, fam, 1, FW_E_VERIFY, "--fixes FWT-B: the advisory is for family 'ctl-b'");
+	refused(s, 10, NULL, dup, 2, FW_E_ARG, "--fixes FWT-1 given twice");
+	refused(s, 10, NULL, badid, 1, FW_E_ARG, "--fixes: the 1. one is not an advisory id");
+
+	/* CycloneDX with two advisories: kept, digest recorded, fixes sorted */
+	CHECK_EQ(add_rel(s, 10, "ctl-a", cdx, two, 2, &doc, &idx, &d), FW_OK);
+	CHECK(doc != NULL);
+	b = harness_read(cdx, &blen);
+	CHECK(b != NULL);
+	fw_sha256(b, blen, sha);
+	free(b);
+	fw_hex_encode(sha, 32, hex);
+	sb = json_object_get(doc, "sbom");
+	CHECK(json_is_object(sb) && json_object_size(sb) == 5);
+	CHECK(strcmp(json_string_value(json_object_get(sb, "format")), "CycloneDX") == 0);
+	CHECK(strcmp(json_string_value(json_object_get(sb, "spec_version")), "1.5") == 0);
+	CHECK(strcmp(json_string_value(json_object_get(sb, "sha256")), hex) == 0);
+	CHECK_EQ(json_integer_value(json_object_get(sb, "size")), blen);
+	CHECK_EQ(json_integer_value(json_object_get(sb, "components")), 4);
+	CHECK_EQ(blob_there(s, cdx), 1);
+	CHECK(strcmp(json_string_value(json_array_get(json_object_get(doc, "fixes"), 0)), "FWT-1") ==
+	      0);
+	CHECK(strcmp(json_string_value(json_array_get(json_object_get(doc, "fixes"), 1)), "FWT-2") ==
+	      0);
+	/* the record: the same sbom and fixes; refs the key and both advisories */
+	CHECK_EQ(fw_evidence_get(s, idx, &bytes, &len, lh, &d), FW_OK);
+	rec = json_loadb((const char *)bytes, len, 0, NULL);
+	CHECK(rec != NULL);
+	CHECK(json_equal(json_object_get(rec, "sbom"), sb));
+	CHECK(json_equal(json_object_get(rec, "fixes"), json_object_get(doc, "fixes")));
+	refs = json_object_get(rec, "refs");
+	CHECK_EQ(json_array_size(refs), 3);
+	CHECK_EQ(json_integer_value(json_object_get(json_array_get(refs, 1), "idx")), a1);
+	CHECK_EQ(json_integer_value(json_object_get(json_array_get(refs, 2), "idx")), a2);
+	json_decref(rec);
+	free(bytes);
+	json_decref(doc);
+	doc = NULL;
+	/* SPDX */
+	CHECK_EQ(add_rel(s, 11, "ctl-a", spdx, NULL, 0, &doc, &idx, &d), FW_OK);
+	sb = json_object_get(doc, "sbom");
+	CHECK(strcmp(json_string_value(json_object_get(sb, "format")), "SPDX") == 0);
+	CHECK(strcmp(json_string_value(json_object_get(sb, "spec_version")), "2.3") == 0);
+	CHECK_EQ(json_integer_value(json_object_get(sb, "components")), 4);
+	CHECK_EQ(blob_there(s, spdx), 1);
+	CHECK(json_object_get(doc, "fixes") == NULL);
+	json_decref(doc);
+	doc = NULL;
+	/* neither: no keys at all */
+	CHECK_EQ(add_rel(s, 12, "ctl-a", NULL, NULL, 0, &doc, &idx, &d), FW_OK);
+	CHECK(json_object_get(doc, "sbom") == NULL && json_object_get(doc, "fixes") == NULL);
+	json_decref(doc);
+	CHECK_EQ(fw_evidence_get(s, idx, &bytes, &len, lh, &d), FW_OK);
+	rec = json_loadb((const char *)bytes, len, 0, NULL);
+	CHECK(rec && json_object_get(rec, "sbom") == NULL && json_object_get(rec, "fixes") == NULL);
+	json_decref(rec);
+	free(bytes);
+	fw_store_close(s);
+}
+
+/* a device on a release that names the advisory fixed, inside the range;
+ * campaigns that remediate through the release's fixes and the policy's
+ * remediates */
+static void t_cohort_release_fixes(void)
+{
+	struct fw_store *s = release_store("fixes");
+	const char *fx[] = {"FWT-2026-0001"};
+	struct fw_vuln_input in = input();
+	struct fw_vuln_advisory a;
+	struct fw_vuln_cohort c;
+	struct fw_diag d = {{0}};
+	json_t *doc = NULL, *camp;
+	char r235[65], r220[65], path[4200];
+	uint8_t *list;
+	size_t len = 0;
+	uint64_t idx;
+
+	CHECK_EQ(fw_vuln_advisory_parse(&in, &a, NULL), FW_OK);
+	/* pure: running a fix wins over every other bucket */
+	base_dev("d", "2.3.5");
+	snprintf(dev.lifecycle, sizeof(dev.lifecycle), "quarantined");
+	CHECK_EQ(fw_vuln_classify(&a, &dev, &cert, NOW, FW_VULN_RUNS_FIX), FW_VB_REMEDIATED);
+	CHECK_EQ(fw_vuln_classify(&a, &dev, &cert, NOW, 0), FW_VB_ISOLATED);
+	snprintf(dev.family, sizeof(dev.family), "ctl-b");
+	CHECK_EQ(fw_vuln_classify(&a, &dev, &cert, NOW, FW_VULN_RUNS_FIX), FW_VB_NONE);
+
+	CHECK_EQ(fw_vuln_add(s, &a, "test", NULL, NULL, &d), FW_OK);
+	/* 2.3.5 is inside >=2.0.0 <2.4.1: a backport that names the advisory */
+	make_release("2.3.5", 20);
+	CHECK_EQ(add_rel(s, 20, "ctl-a", NULL, fx, 1, &doc, &idx, &d), FW_OK);
+	snprintf(r235, sizeof(r235), "%s", json_string_value(json_object_get(doc, "release_id")));
+	json_decref(doc);
+	/* 2.3.6 of ctl-b names nothing; 2.2.0 names nothing */
+	make_release("2.2.0", 21);
+	CHECK_EQ(add_rel(s, 21, "ctl-a", NULL, NULL, 0, &doc, &idx, &d), FW_OK);
+	snprintf(r220, sizeof(r220), "%s", json_string_value(json_object_get(doc, "release_id")));
+	json_decref(doc);
+
+	CHECK_EQ(fw_store_begin(s, &d), FW_OK);
+	put_dev(s, "f1-backport", "controller", "ctl-a", "2.3.5", "active", "2034-12-31", 0);
+	put_dev(s, "f2-backport-build", "controller", "ctl-a", "2.3.5+b.9", "quarantined",
+	        "2034-12-31", 0);
+	put_dev(s, "f3-older", "controller", "ctl-a", "2.3.4", "active", "2034-12-31", 0);
+	put_dev(s, "f4-member", "controller", "ctl-a", "2.1.0", "active", "2034-12-31", 0);
+	put_dev(s, "f5-policy-member", "controller", "ctl-a", "2.1.0", "active", "2034-12-31", 0);
+	put_dev(s, "f6-bad-policy", "controller", "ctl-a", "2.1.0", "active", "2034-12-31", 0);
+	put_dev(s, "f7-pre", "controller", "ctl-a", "2.3.5-rc.1", "active", "2034-12-31", 0);
+	/* c-0001 runs the backport; c-0002 runs 2.2.0 with a policy that
+	 * remediates the advisory; c-0003 the same with a malformed remediates */
+	camp = json_pack("{ss ss ss s{}}", "id", "c-0001", "state", "running", "release_id", r235,
+	                 "policy");
+	CHECK_EQ(fw_registry_doc_put(s, "campaign", "c-0001", camp, 0, &d), FW_OK);
+	json_decref(camp);
+	camp = json_pack("{ss ss ss s{s[s]}}", "id", "c-0002", "state", "paused", "release_id", r220,
+	                 "policy", "remediates", "FWT-2026-0001");
+	CHECK_EQ(fw_registry_doc_put(s, "campaign", "c-0002", camp, 0, &d), FW_OK);
+	json_decref(camp);
+	camp = json_pack("{ss ss ss s{ss}}", "id", "c-0003", "state", "running", "release_id", r220,
+	                 "policy", "remediates", "FWT-2026-0001");
+	CHECK_EQ(fw_registry_doc_put(s, "campaign", "c-0003", camp, 0, &d), FW_OK);
+	json_decref(camp);
+	put_member(s, "c-0001", "f4-member", FW_U_DELIVERED, NOW * 1000);
+	put_member(s, "c-0002", "f5-policy-member", FW_U_PENDING, 0);
+	put_member(s, "c-0003", "f6-bad-policy", FW_U_PENDING, 0);
+	CHECK_EQ(fw_store_commit(s, &d), FW_OK);
+
+	CHECK_EQ(fw_vuln_affected(s, "FWT-2026-0001", NOW, "test", &c, &d), FW_OK);
+	CHECK_EQ(c.cohort, 7);
+	CHECK_EQ(c.counts[FW_VB_REMEDIATED], 2);
+	CHECK_EQ(c.counts[FW_VB_REMEDIATING], 2);
+	CHECK_EQ(c.counts[FW_VB_EXPOSED], 3);
+	CHECK_EQ(c.counts[FW_VB_ISOLATED], 0);
+	CHECK_EQ(c.ncampaigns, 2);
+	fw_store_blob_path(s, c.list_sha256, path, sizeof(path));
+	list = harness_read(path, &len);
+	CHECK(list != NULL);
+	if (list) {
+		static const char expect[] = "f1-backport remediated 2.3.5\n"
+		                             "f2-backport-build remediated 2.3.5+b.9\n"
+		                             "f3-older exposed 2.3.4\n"
+		                             "f4-member being_remediated 2.1.0\n"
+		                             "f5-policy-member being_remediated 2.1.0\n"
+		                             "f6-bad-policy exposed 2.1.0\n"
+		                             "f7-pre exposed 2.3.5-rc.1\n";
+
+		CHECK(len == strlen(expect) && memcmp(list, expect, len) == 0);
+		free(list);
+	}
+	{
+		uint8_t *bytes = NULL, lh[32];
+		json_t *rec, *camps;
+
+		CHECK_EQ(fw_evidence_get(s, c.idx, &bytes, &len, lh, &d), FW_OK);
+		rec = json_loadb((const char *)bytes, len, 0, NULL);
+		camps = json_object_get(rec, "campaigns");
+		CHECK_EQ(json_array_size(camps), 2);
+		CHECK(strcmp(json_string_value(json_array_get(camps, 0)), "c-0001") == 0);
+		CHECK(strcmp(json_string_value(json_array_get(camps, 1)), "c-0002") == 0);
+		json_decref(rec);
+		free(bytes);
+	}
+	fw_store_close(s);
+}
+
 static const struct harness_test tests[] = {
     {"cvss: valid vectors, any order, every optional metric", t_cvss_valid},
     {"cvss: prefix, missing, repeated, unknown and bad values refused", t_cvss_invalid},
@@ -606,5 +1027,10 @@ static const struct harness_test tests[] = {
     {"store: add recorded once; load validates again", t_add_store},
     {"cohort: a fleet hitting every bucket, the list and its record", t_cohort},
     {"cohort: an empty fleet is an empty list, recorded", t_cohort_empty},
+    {"sbom: CycloneDX and SPDX recognised; malformed, other JSON, fields refused", t_sbom_parse},
+    {"release: sbom kept and recorded, fixes checked; refusals write nothing",
+     t_release_sbom_fixes},
+    {"cohort: a release's fixes remediate devices and campaigns; policy remediates",
+     t_cohort_release_fixes},
 };
 HARNESS_MAIN(tests)
