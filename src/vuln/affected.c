@@ -316,14 +316,15 @@ static int find_campaigns(struct fw_store *s, struct run *x, struct fw_diag *d)
 			break;
 		ver = json_string_value(json_object_get(rel, "version"));
 		status = json_string_value(json_object_get(rel, "status"));
-		/* a release without a semantic version cannot be shown to fix it
-		 * by its version; the policy's remediates is read tolerantly
-		 * (absent or not an array of strings: none) */
-		fixes = (ver && fw_semver_parse(ver, &v, NULL) == FW_OK &&
-		         fw_vuln_release_fixes(&x->a, &v)) ||
-		        (release_of(&x->a, rel) &&
-		         (names(json_object_get(rel, "fixes"), x->a.id) ||
-		          names(json_object_get(json_object_get(c, "policy"), "remediates"), x->a.id)));
+		/* only a release of the advisory's product (and family); one
+		 * without a semantic version cannot be shown to fix it by its
+		 * version; the policy's remediates is read tolerantly (absent or
+		 * not an array of strings: none) */
+		fixes = release_of(&x->a, rel) &&
+		        ((ver && fw_semver_parse(ver, &v, NULL) == FW_OK &&
+		          fw_vuln_release_fixes(&x->a, &v)) ||
+		         names(json_object_get(rel, "fixes"), x->a.id) ||
+		         names(json_object_get(json_object_get(c, "policy"), "remediates"), x->a.id));
 		/* one signed by a key revoked since is never delivered */
 		if (fixes && status && strcmp(status, "ok") == 0) {
 			if (x->ncampaigns == MAX_CAMPAIGNS) {

@@ -159,9 +159,9 @@ void fw_vuln_fixes_free(struct fw_vuln_fixes *f);
 /* 1 if a release version fixes the advisory by the version rule: it is
  * not in the affected range, and it is fixed_in or later when fixed_in is
  * set. A running or paused campaign remediates the advisory when its
- * release fixes it so, or (a release of the advisory's product and
- * family) the release's "fixes" or the campaign policy's "remediates"
- * names it; and its signing key is still active (docs/vuln.md). */
+ * release, of the advisory's product and family, fixes it so, or the
+ * release's "fixes" or the campaign policy's "remediates" names it; and
+ * its signing key is still active (docs/vuln.md). */
 int fw_vuln_release_fixes(const struct fw_vuln_advisory *a, const struct fw_semver *release);
 
 /* The cohort list held in memory before it is kept: at most this many

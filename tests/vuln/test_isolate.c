@@ -334,9 +334,39 @@ static void t_midway_failure(void)
 	fw_store_close(s);
 }
 
+/* A device that runs a release whose "fixes" names the advisory (a
+ * backport inside the range) is remediated: never selected for isolation. */
+static void t_backport_not_isolated(void)
+{
+	struct fw_vuln_isolate_req q = req(FW_VI_REVOKE, NULL);
+	struct fw_vuln_isolation r;
+	struct fw_diag d = {{0}};
+	uint64_t add_idx = 0;
+	struct fw_store *s = fleet("backport", &add_idx);
+	char seen[400] = "", rid[65];
+	json_t *rel;
+
+	CHECK_EQ(fw_vuln_isolate_plan(s, &q, collect, seen, &r, &d), FW_OK);
+	CHECK(strcmp(seen, "d4-eos d5-support-over ") == 0);
+	/* 2.3.0 declared a fix of FWT-1: both run it */
+	memset(rid, 'e', 64);
+	rid[64] = 0;
+	rel = json_pack("{ss ss ss ss ss s[s]}", "release_id", rid, "product", "controller",
+	                "family", "ctl-a", "version", "2.3.0", "signer_key_id", "k1", "fixes",
+	                "FWT-1");
+	CHECK_EQ(fw_registry_doc_put(s, "release", rid, rel, 1, &d), FW_OK);
+	json_decref(rel);
+	seen[0] = 0;
+	CHECK_EQ(fw_vuln_isolate_plan(s, &q, collect, seen, &r, &d), FW_E_CONFLICT);
+	CHECK(strcmp(seen, "") == 0);
+	CHECK(strstr(d.msg, "no device to isolate") != NULL);
+	fw_store_close(s);
+}
+
 static const struct harness_test tests[] = {
     {"isolate: cannot_be_remediated devices; end_of_support needs --revoke; records", t_cannot_revoke},
     {"isolate --devices: affected devices that match, quarantined; refusals", t_filter_quarantine},
     {"isolate: a failure after some devices changed writes nothing", t_midway_failure},
+    {"isolate: a device on a release that fixes it is never selected", t_backport_not_isolated},
 };
 HARNESS_MAIN(tests)

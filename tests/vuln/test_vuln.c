@@ -426,18 +426,24 @@ static void put_member(struct fw_store *s, const char *campaign, const char *dev
 	CHECK_EQ(fw_store_rollout_put(s, &r, 0, &d), FW_OK);
 }
 
-static void put_campaign(struct fw_store *s, const char *id, const char *state,
-                         const char *release, const char *version)
+static void put_campaign_of(struct fw_store *s, const char *id, const char *state,
+                            const char *release, const char *version, const char *product)
 {
 	struct fw_diag d = {{0}};
 	json_t *c = json_pack("{ssssss}", "id", id, "state", state, "release_id", release);
-	json_t *r = json_pack("{ssssss}", "release_id", release, "version", version,
-	                      "signer_key_id", "k1");
+	json_t *r = json_pack("{ssssssssss}", "release_id", release, "version", version,
+	                      "signer_key_id", "k1", "product", product, "family", "ctl-a");
 
 	CHECK_EQ(fw_registry_doc_put(s, "campaign", id, c, 0, &d), FW_OK);
 	CHECK_EQ(fw_registry_doc_put(s, "release", release, r, 1, &d), FW_OK);
 	json_decref(c);
 	json_decref(r);
+}
+
+static void put_campaign(struct fw_store *s, const char *id, const char *state,
+                         const char *release, const char *version)
+{
+	put_campaign_of(s, id, state, release, version, "controller");
 }
 
 static void t_cohort(void)
@@ -447,7 +453,7 @@ static void t_cohort(void)
 	struct fw_vuln_advisory a;
 	struct fw_vuln_cohort c;
 	struct fw_diag d = {{0}};
-	char r1[65], r2[65], r3[65], path[4200], hex[65];
+	char r1[65], r2[65], r3[65], r4[65], path[4200], hex[65];
 	uint8_t *list, sha[32], *bytes = NULL, lh[32];
 	size_t len = 0;
 	uint64_t n, add_idx = 99;
@@ -456,6 +462,7 @@ static void t_cohort(void)
 	memset(r1, 'a', 64); r1[64] = '\0';
 	memset(r2, 'b', 64); r2[64] = '\0';
 	memset(r3, 'c', 64); r3[64] = '\0';
+	memset(r4, 'd', 64); r4[64] = '\0';
 	CHECK_EQ(fw_vuln_advisory_parse(&in, &a, NULL), FW_OK);
 	CHECK_EQ(fw_vuln_add(s, &a, "test", NULL, &add_idx, &d), FW_OK);
 	CHECK_EQ(fw_store_begin(s, &d), FW_OK);
@@ -491,6 +498,10 @@ static void t_cohort(void)
 	put_campaign(s, "c-0001", "running", r1, "2.4.1");
 	put_campaign(s, "c-0002", "paused", r2, "2.4.1-rc.2");
 	put_campaign(s, "c-0003", "completed", r3, "2.4.1");
+	/* c-0004 runs a gateway's 2.4.1: a version outside the range, but of
+	 * another product, remediates nothing */
+	put_campaign_of(s, "c-0004", "running", r4, "2.4.1", "gateway");
+	put_member(s, "c-0004", "d18-product", FW_U_PENDING, 0);
 	put_member(s, "c-0001", "d08-pending", FW_U_PENDING, 0);
 	put_member(s, "c-0001", "d09-delivered", FW_U_DELIVERED, NOW * 1000);
 	put_member(s, "c-0001", "d10-failed-retry", FW_U_FAILED, NOW * 1000);
