@@ -149,6 +149,20 @@ EOF
 # stdout without --out, the same policy; a narrower upgrade range is warned about
 run "$FW" vuln remediate FWT-2026-0001 --release "${REL:0:12}" --name "fix it"; expect_rc 0
 expect_js 'd["name"], d["remediates"]' "fix it ['FWT-2026-0001']"
+printf '%s' "$err" | grep -q "^warning" && bad "a warning for a release that upgrades every affected version: $err"
+head -c 5000 /dev/urandom > nar.bin
+setup "$FW" sign --key rel.key --image nar.bin --vendor-id $V --class-id $C --sequence 10 --version 2.4.2 --out nar.suit
+NAR=$("$FW" release add nar.suit --image nar.bin --product controller --family ctl-a --from '>=2.2.0 <2.4.2' | awk '/^release /{print $2}')
+below=$(python3 -c "
+import json
+n = 0
+for x in json.load(open('devices1.json')):
+    if x['device_id'] in '''$open1'''.split() and x['fw_version'].split('.')[:2] in (['2', '0'], ['2', '1']):
+        n += 1
+print(n)")
+run "$FW" vuln remediate FWT-2026-0001 --release "${NAR:0:12}" --out nar.json; expect_rc 0
+[ "$below" -gt 0 ] || bad "the fleet has no open device below 2.2.0"
+expect_err "warning   $below of them run a version outside the release's upgrade range '>=2.2.0 <2.4.2': they will be ineligible (version.out_of_range)"
 end
 
 begin "campaign create --remediates: unknown advisories and other products refused, ids merged"
