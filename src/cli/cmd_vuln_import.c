@@ -29,7 +29,7 @@ static const char usage_import[] =
     "records say what was left out. The document is kept in the store and\n"
     "every advisory recorded (vuln.add, source csaf) in one transaction.\n"
     "Importing the same document again writes nothing. --dry-run prints what\n"
-    "would be imported and writes nothing.\n";
+    "would be imported, with the same refusals, and writes nothing.\n";
 
 /* The product names of this registry: its releases' and its devices'. */
 struct names {
@@ -104,9 +104,9 @@ static int print_json(const struct fw_vuln_csaf *c, int dry_run)
 	                                             "size", (json_int_t)c->size));
 	for (i = 0; i < c->n; i++)
 		json_array_append_new(arr, item_json(&c->items[i],
-		                                     dry_run ? "would import"
-		                                     : c->items[i].existed ? "already imported"
-		                                                           : "imported"));
+		                                     c->items[i].existed ? "already imported"
+		                                     : dry_run           ? "would import"
+		                                                         : "imported"));
 	for (i = 0; i < c->nunmapped; i++)
 		json_array_append_new(un, json_pack("{ssss}", "path", c->unmapped[i].path, "why",
 		                                    c->unmapped[i].why));
@@ -134,10 +134,10 @@ static void print_text(const struct fw_vuln_csaf *c, int dry_run)
 		printf("fixed in  %s\n", a->has_fixed ? a->fixed_text : "(none yet)");
 		printf("from      %s of %s version %s\n", it->path, c->tracking_id,
 		       c->tracking_version);
-		if (dry_run)
-			printf("evidence  none: a dry run writes nothing\n");
-		else if (it->existed)
+		if (it->existed)
 			printf("evidence  already imported (nothing written)\n");
+		else if (dry_run)
+			printf("evidence  none: a dry run writes nothing\n");
 		else
 			printf("evidence  record %llu\n", (unsigned long long)it->idx);
 	}
@@ -215,8 +215,9 @@ int cmd_vuln_import(int argc, char **argv)
 		ret = EXIT_REFUSED;
 		goto out;
 	}
-	if (!dry_run) {
-		rc = fw_vuln_import(s, &c, data, len, partial, cli_actor(), &d);
+	{
+		rc = dry_run ? fw_vuln_import_plan(s, &c, &d)
+		             : fw_vuln_import(s, &c, data, len, partial, cli_actor(), &d);
 		if (rc == FW_E_CONFLICT || rc == FW_E_VERIFY) {
 			fprintf(stderr, "fwtrust %s: REFUSED %s\n", CMD, d.msg);
 			ret = EXIT_REFUSED;
@@ -234,7 +235,7 @@ int cmd_vuln_import(int argc, char **argv)
 		print_text(&c, dry_run);
 	for (i = 0; i < c.n; i++)
 		fresh += !c.items[i].existed;
-	if (!dry_run && fresh == 0)
+	if (fresh == 0)
 		fprintf(stderr, "fwtrust %s: %s: already imported (%s version %s): nothing written\n",
 		        CMD, file, c.tracking_id, c.tracking_version);
 out:

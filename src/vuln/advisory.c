@@ -505,6 +505,18 @@ static int import_check(struct fw_store *s, const struct fw_vuln_csaf *c, const 
 	                   "(see 'fwtrust vuln show %s')", id, id);
 }
 
+int fw_vuln_import_plan(struct fw_store *s, struct fw_vuln_csaf *c, struct fw_diag *d)
+{
+	size_t i;
+	int rc = FW_OK;
+
+	if (s == NULL || c == NULL)
+		return fw_diag_set(d, FW_E_ARG, "no store or no document");
+	for (i = 0; i < c->n && rc == FW_OK; i++)
+		rc = import_check(s, c, c->items[i].a.id, &c->items[i].existed, d);
+	return rc;
+}
+
 int fw_vuln_import(struct fw_store *s, struct fw_vuln_csaf *c, const uint8_t *data, size_t len,
                    int partial, const char *actor, struct fw_diag *d)
 {

@@ -367,6 +367,10 @@ FW_NODISCARD int fw_vuln_vers_range(const char *vers, char *out, size_t cap,
  */
 FW_NODISCARD int fw_vuln_import(struct fw_store *s, struct fw_vuln_csaf *c, const uint8_t *data,
                                 size_t len, int partial, const char *actor, struct fw_diag *d);
+/* What fw_vuln_import would do with the ids, writing nothing (a dry run):
+ * each item's existed set; FW_E_CONFLICT as fw_vuln_import. */
+FW_NODISCARD int fw_vuln_import_plan(struct fw_store *s, struct fw_vuln_csaf *c,
+                                     struct fw_diag *d);
 
 /* ---- remediation over time (progress.c) ---- */
 

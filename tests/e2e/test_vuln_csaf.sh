@@ -116,6 +116,8 @@ n=$(log_size); nb=$(blobs); have=$(advisories)
 run "$FW" vuln import "$DATA/valid.json"; expect_rc 0
 expect_err "already imported (OEM-SA-2026-0007 version 2): nothing written"
 expect_out "evidence  already imported (nothing written)"
+run "$FW" vuln import "$DATA/valid.json" --dry-run; expect_rc 0
+expect_out "evidence  already imported (nothing written)"
 unchanged "$n" "$have" "$nb"
 end
 
@@ -123,6 +125,8 @@ begin "another document with the same ids: REFUSED naming the id, nothing writte
 n=$(log_size); nb=$(blobs); have=$(advisories)
 python3 -c "import json; d=json.load(open('$DATA/valid.json')); d['document']['tracking']['version']='3'; json.dump(d, open('v3.json','w'))"
 run "$FW" vuln import v3.json; expect_rc 1
+expect_err "REFUSED advisory OEM-SA-2026-0007 exists already, not from this document"; one_line_err
+run "$FW" vuln import v3.json --dry-run; expect_rc 1
 expect_err "REFUSED advisory OEM-SA-2026-0007 exists already, not from this document"; one_line_err
 unchanged "$n" "$have" "$nb"
 end
