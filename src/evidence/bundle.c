@@ -687,27 +687,38 @@ static int add_advisory(struct exp *x, const char *id, struct fw_diag *d)
 	return FW_OK;
 }
 
-/* The advisories a campaign remediates: its policy's "remediates" and its
- * release's "fixes". */
-static int campaign_advisories(struct exp *x, const json_t *camp, struct fw_diag *d)
+/* The advisories a release declares it fixes (its document's "fixes"). */
+static int release_advisories(struct exp *x, const char *release, struct fw_diag *d)
 {
-	const char *rel = json_string_value(json_object_get(camp, "release_id"));
 	const json_t *v;
 	char *doc = NULL;
 	json_t *r = NULL;
 	size_t i;
 	int rc = FW_OK;
 
-	json_array_foreach(json_object_get(json_object_get(camp, "policy"), "remediates"), i, v)
-		if (rc == FW_OK)
-			rc = add_advisory(x, json_string_value(v), d);
-	if (rc == FW_OK && rel && fw_store_object_get(x->s, "release", rel, &doc, NULL) == FW_OK)
+	if (release && fw_store_object_get(x->s, "release", release, &doc, NULL) == FW_OK)
 		r = json_loads(doc, 0, NULL);
 	free(doc);
 	json_array_foreach(json_object_get(r, "fixes"), i, v)
 		if (rc == FW_OK)
 			rc = add_advisory(x, json_string_value(v), d);
 	json_decref(r);
+	return rc;
+}
+
+/* The advisories a campaign remediates: its policy's "remediates" and its
+ * release's "fixes". */
+static int campaign_advisories(struct exp *x, const json_t *camp, struct fw_diag *d)
+{
+	const json_t *v;
+	size_t i;
+	int rc = FW_OK;
+
+	json_array_foreach(json_object_get(json_object_get(camp, "policy"), "remediates"), i, v)
+		if (rc == FW_OK)
+			rc = add_advisory(x, json_string_value(v), d);
+	if (rc == FW_OK)
+		rc = release_advisories(x, json_string_value(json_object_get(camp, "release_id")), d);
 	return rc;
 }
 
@@ -738,8 +749,11 @@ static int match_campaign(void *arg, const char *id, const char *doc)
 	json_t *j = json_loads(doc, 0, NULL);
 	const char *rel = json_string_value(json_object_get(j, "release_id"));
 
-	if (rel && strcmp(rel, m->id) == 0)
+	if (rel && strcmp(rel, m->id) == 0) {
 		m->rc = add_campaign(m->x, id, m->d);
+		if (m->rc == FW_OK) /* and the advisories it remediates */
+			m->rc = campaign_advisories(m->x, j, m->d);
+	}
 	json_decref(j);
 	return m->rc != FW_OK;
 }
@@ -853,6 +867,8 @@ static int subject(struct exp *x, struct fw_diag *d)
 			return fw_diag_set(d, FW_E_ARG, "--release %s: %d releases start so; give more digits",
 			                   o->release, m.n);
 		rc = release_facts(x, m.id, d);
+		if (rc == FW_OK)
+			rc = release_advisories(x, m.id, d);
 		if (rc == FW_OK)
 			rc = fw_store_object_scan(x->s, "campaign", match_campaign, &m, d);
 		return rc != FW_OK ? rc : m.rc;
@@ -1039,10 +1055,10 @@ static int write_keys(struct exp *x, struct fw_diag *d)
 static const char readme[] =
     "This is an fwtrust evidence bundle (" BUNDLE_FORMAT ").\n"
     "\n"
-    "It holds the evidence-log records of one campaign or release, every\n"
-    "record they refer to, and proofs that each of them is in the log: check\n"
-    "it offline, with no store and no network, with the log's public key you\n"
-    "hold (not the copy in here):\n"
+    "It holds the evidence-log records of one campaign, release or advisory,\n"
+    "every record they refer to, and proofs that each of them is in the log:\n"
+    "check it offline, with no store and no network, with the log's public key\n"
+    "you hold (not the copy in here):\n"
     "\n"
     "    fwtrust audit verify-bundle . --key LOG.pub\n"
     "    fwtrust audit verify-bundle . --key LOG.pub --device DEVICE --proofs OUT\n"
@@ -1055,8 +1071,9 @@ static const char readme[] =
     "proof.txt         batch inclusion proof of all records (" PROOF_FORMAT ")\n"
     "log.pub, log.vkey the log's key as the exporter knew it\n"
     "keys/             signing keys (keys/<key id>.pem), operators' keys\n"
-    "release/          the release's signed envelope (and .swu)\n"
+    "release/          the release's signed envelope (and .swu, SBOM)\n"
     "campaign/         the members file of each campaign\n"
+    "vuln/             advisories: the CSAF documents imported, the cohort lists\n"
     "summary.json      the report's numbers; report.html, report.pdf the report\n"
     "\n"
     "The formats: docs/bundles.md in fwtrust.\n";

@@ -2,10 +2,12 @@
 """End-to-end tests of vulnerability evidence with the real CLI on a real
 store: an advisory against a fleet, its cohort computed before, during and
 after a campaign that remediates it; the series read back (vuln progress);
-the campaign's bundle and the advisory's own bundle (vuln report) hold the
-advisory's records and cohort lists and verify offline; a changed advisory
-record, a changed cohort list and an unrecorded file are refused with the
-file named; the report shows the advisory and its chart.
+the campaign's, the release's and the advisory's own bundle (vuln report)
+hold the advisory's records and cohort lists and verify offline, a release
+with an SBOM that fixes it holds both; a changed advisory record, cohort
+list or SBOM and an unrecorded file are refused with the file named; the
+report shows the advisory and its chart; audit verify finds an advisory
+document edited in the store.
 Usage: tests/e2e/test_vuln_bundle.py BUILD_DIR"""
 import hashlib
 import json
@@ -147,6 +149,54 @@ with open(os.path.join(BUNDLE, "report.html")) as f:
     html = f.read()
 t.check('aria-label="affected devices per remediation state over time"' in html, "no chart")
 t.check("Boot &lt;bypass&gt;" in html and "<bypass>" not in html, "title escaped")
+t.end()
+
+t.begin("the release's bundle follows the advisories its campaigns remediate")
+RB = st.path("r.bundle")
+r = run("audit", "export", "--release", REL[:12], "--out", RB, "--no-pdf")
+t.eq(r.returncode, 0, "export: " + r.stderr)
+if r.returncode == 0:
+    R3 = records_of(RB)
+    t.eq(sorted(set(x["advisory"] for x in R3 if x.get("type", "").startswith("vuln."))),
+         ["FWT-1"], "advisories followed")
+    t.eq(len([x for x in R3 if x.get("type") == "vuln.affected"]), 3, "cohorts")
+    r = run("audit", "verify-bundle", RB, "--key", KEY)
+    t.check(r.returncode == 0 and r.stdout.startswith("VERIFIED"), "verify: " + r.stdout[-400:])
+t.end()
+
+t.begin("a release with an SBOM that fixes the advisory: its bundle holds both")
+SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SBOM = os.path.join(SRC, "tests", "data", "sbom", "controller-2.4.1.cdx.json")
+with open(st.path("fw2.bin"), "wb") as f:
+    f.write(os.urandom(3000))
+st.run("sign", "--key", "rel.key", "--image", "fw2.bin", "--vendor-id",
+       "fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe", "--class-id",
+       "1492af14-2569-5e48-bf42-9b2d51f2ab45", "--sequence", 10, "--version", "2.4.1",
+       "--out", "fw2.suit")
+out = st.run("release", "add", "fw2.suit", "--image", "fw2.bin", "--product", "controller",
+             "--family", "ctl-a", "--sbom", SBOM, "--fixes", "FWT-1").stdout
+REL2 = [l.split()[1] for l in out.splitlines() if l.startswith("release ")][0]
+SB = st.path("r2.bundle")
+r = run("audit", "export", "--release", REL2[:12], "--out", SB, "--no-pdf")
+t.eq(r.returncode, 0, "export: " + r.stderr)
+if r.returncode == 0:
+    kept = os.path.join(SB, "release", REL2 + ".sbom.json")
+    with open(SBOM, "rb") as a, open(kept, "rb") as b:
+        t.check(a.read() == b.read(), "the SBOM kept byte for byte")
+    R4 = records_of(SB)
+    t.check(any(x.get("type") == "vuln.add" and x["advisory"] == "FWT-1" for x in R4),
+            "the advisory it fixes")
+    r = run("audit", "verify-bundle", SB, "--key", KEY)
+    t.check(r.returncode == 0 and r.stdout.startswith("VERIFIED"), "verify: " + r.stdout[-400:])
+    with open(os.path.join(SB, "summary.json")) as f:
+        row = [c for c in json.load(f)["cra"] if c["id"] == "vulnerability_handling"][0]
+    t.check("fixes FWT-1" in row["control"] and "CycloneDX" in row["control"],
+            "row: " + row["control"])
+    with open(kept, "a") as f:
+        f.write(" ")
+    reseal(SB)
+    refused_naming(run("audit", "verify-bundle", SB, "--key", KEY),
+                   "release/%s.sbom.json" % REL2)
 t.end()
 
 ABUNDLE = st.path("fwt1.bundle")
