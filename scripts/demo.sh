@@ -328,9 +328,9 @@ latest() { # a bucket of the latest recorded computation of the cohort
   "$FW" vuln progress OEM-SA-2026-0007 --json --db fwtrust.db 2>/dev/null |
     python3 -c "import json,sys; print(json.load(sys.stdin)['series'][-1]['counts']['$1'])" 2>/dev/null
 }
-say "  ($(latest exposed) stay exposed: ineligible for 2.4.1 for reasons that can be mended (certificates,"
-say "  lifecycle, a hardware revision 2.4.1 is not built for); 'vuln affected --list exposed' names"
-say "  them, 'eligibility --explain' says why)"
+say "  ($(latest exposed) stay exposed, for the reasons above: certificates and lifecycles to mend, and"
+say "  hardware revision A, which 2.4.1 is not built for; 'vuln affected --list exposed' names each"
+say "  device with its reasons)"
 
 step "33. Controllers whose security support has ended cannot be fixed: they are isolated (quarantined, never delivered to again), one record each"
 show "$FW" vuln isolate OEM-SA-2026-0007 --reason "security support ended: no fixed firmware will be built for it" --db fwtrust.db

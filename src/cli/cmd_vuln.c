@@ -250,7 +250,7 @@ static int print_bucket(struct fw_store *s, const struct fw_vuln_cohort *c, cons
 	if (as_json)
 		printf("[");
 	while ((n = getline(&line, &cap, f)) > 0) {
-		char *sp = strchr(line, ' '), *ver;
+		char *sp = strchr(line, ' '), *ver, *why;
 
 		if (line[n - 1] == '\n')
 			line[n - 1] = '\0';
@@ -258,15 +258,21 @@ static int print_bucket(struct fw_store *s, const struct fw_vuln_cohort *c, cons
 			continue;
 		*sp = '\0';
 		ver = sp + 2 + blen;
+		why = strchr(ver, ' '); /* an exposed device's why */
+		if (why)
+			*why++ = '\0';
 		if (as_json) {
 			json_t *o = json_pack("{ssss}", "device", line, "fw_version", ver);
+
+			if (o && why)
+				json_object_set_new(o, "why", json_string(why));
 			char *t = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
 
 			printf("%s\n%s", k ? "," : "", t ? t : "null");
 			free(t);
 			json_decref(o);
 		} else {
-			printf("%s %s\n", line, ver);
+			printf("%s %s%s%s\n", line, ver, why ? " " : "", why ? why : "");
 		}
 		k++;
 	}
@@ -276,6 +282,41 @@ static int print_bucket(struct fw_store *s, const struct fw_vuln_cohort *c, cons
 	fclose(f);
 	fprintf(stderr, "%llu device(s) %s\n", (unsigned long long)k, bucket);
 	return EXIT_OK;
+}
+
+/* the exposed devices, by why no update reaches them */
+static void print_why(const struct fw_vuln_cohort *c)
+{
+	int r, n = 0;
+
+	if (c->exposed_eligible)
+		printf("    %llu eligible for a fixing release: no campaign reaches them yet\n",
+		       (unsigned long long)c->exposed_eligible);
+	if (c->exposed_no_release)
+		printf("    %llu with no fixing release for their product and family\n",
+		       (unsigned long long)c->exposed_no_release);
+	for (r = 0; r < FW_REASON_COUNT; r++) {
+		char item[80];
+		int len;
+
+		if (c->exposed_by_reason[r] == 0)
+			continue;
+		if (n == 0) {
+			printf("    ineligible for the fixing releases of their family, by reason:\n"
+			       "     ");
+			n = 5;
+		}
+		len = snprintf(item, sizeof(item), " %s %llu", fw_reason_code(r),
+		               (unsigned long long)c->exposed_by_reason[r]);
+		if (n > 5 && n + len > 78) {
+			printf("\n     ");
+			n = 5;
+		}
+		printf("%s", item);
+		n += len;
+	}
+	if (n)
+		printf("\n");
 }
 
 static int vuln_affected(int argc, char **argv)
@@ -341,8 +382,11 @@ static int vuln_affected(int argc, char **argv)
 	fw_hex_encode(c.list_sha256, 32, hex);
 	printf("advisory  %s: %llu of %llu devices in the cohort\n", c.advisory,
 	       (unsigned long long)c.cohort, (unsigned long long)c.devices);
-	for (b = 1; b < FW_VB_COUNT; b++)
+	for (b = 1; b < FW_VB_COUNT; b++) {
 		printf("  %-22s %llu\n", fw_vuln_bucket_name(b), (unsigned long long)c.counts[b]);
+		if (b == FW_VB_EXPOSED && c.counts[b])
+			print_why(&c);
+	}
 	printf("campaigns %zu remediating\n", c.ncampaigns);
 	printf("list      sha256 %s (%llu bytes)\n", hex, (unsigned long long)c.list_size);
 	printf("evidence  record %llu\n", (unsigned long long)c.idx);

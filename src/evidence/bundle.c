@@ -1899,16 +1899,20 @@ static void check_cohort(struct ver *v, uint64_t idx, json_t *j)
 {
 	static const char *const names[] = {"isolated", "cannot_be_remediated", "being_remediated",
 	                                    "exposed", "remediated"};
-	const json_t *counts = json_object_get(j, "counts");
+	const json_t *counts = json_object_get(j, "counts"), *why = json_object_get(j, "exposed_why");
+	const json_t *e;
 	char name[200], safe[100];
 	uint8_t *data = NULL;
 	size_t len = 0, k, lines = 0, at = 0;
-	int64_t got[5] = {0};
+	int64_t got[5] = {0}, eligible = 0, no_release = 0;
+	json_t *reasons = json_object(); /* code -> exposed devices ineligible for it */
 
 	safe_name(str(j, "advisory"), safe, sizeof(safe));
 	snprintf(name, sizeof(name), "vuln/%s.cohort-%llu.txt", safe, (unsigned long long)idx);
-	if (check_file_sha(v, name, str(j, "list_sha256"), idx, &data, &len) != 0)
+	if (check_file_sha(v, name, str(j, "list_sha256"), idx, &data, &len) != 0) {
+		json_decref(reasons);
 		return;
+	}
 	while (at < len) {
 		const char *line = (const char *)data + at, *nl = memchr(line, '\n', len - at);
 		const char *sp = nl ? memchr(line, ' ', (size_t)(nl - line)) : NULL, *b, *sp2;
@@ -1917,6 +1921,7 @@ static void check_cohort(struct ver *v, uint64_t idx, json_t *j)
 			finding(v, "vuln.cohort_mismatch", name, idx, "line %zu is not "
 			        "'<device> <bucket> <fw_version>'", lines + 1);
 			free(data);
+			json_decref(reasons);
 			return;
 		}
 		b = sp + 1;
@@ -1928,13 +1933,62 @@ static void check_cohort(struct ver *v, uint64_t idx, json_t *j)
 			finding(v, "vuln.cohort_mismatch", name, idx, "line %zu names no bucket",
 			        lines + 1);
 			free(data);
+			json_decref(reasons);
 			return;
 		}
 		got[k]++;
 		lines++;
+		/* an exposed device's why: after its version */
+		if (k == 3 && reasons) {
+			const char *w = memchr(sp2 + 1, ' ', (size_t)(nl - sp2 - 1));
+			char code[64];
+
+			while (w && w < nl) {
+				const char *end = w + 1;
+				size_t n;
+
+				while (end < nl && *end != ',')
+					end++;
+				n = (size_t)(end - w - 1);
+				if (n > 0 && n < sizeof(code)) {
+					memcpy(code, w + 1, n);
+					code[n] = 0;
+					if (strcmp(code, "eligible") == 0)
+						eligible++;
+					else if (strcmp(code, "no_fixing_release") == 0)
+						no_release++;
+					else
+						json_object_set_new(
+						    reasons, code,
+						    json_integer(json_integer_value(json_object_get(reasons, code)) +
+						                 1));
+				}
+				w = end < nl ? end : NULL;
+			}
+		}
 		at = (size_t)(nl - (const char *)data) + 1;
 	}
 	free(data);
+	/* the why of the exposed devices, when the record gives it */
+	if (json_is_object(why) && reasons) {
+		size_t given = 0;
+		int same = eligible == json_integer_value(json_object_get(why, "eligible")) &&
+		           no_release == json_integer_value(json_object_get(why, "no_fixing_release"));
+
+		json_array_foreach(json_object_get(why, "ineligible"), k, e) {
+			const char *code = json_string_value(json_object_get(e, "code"));
+
+			given++;
+			same &= code != NULL && json_integer_value(json_object_get(e, "devices")) ==
+			                            json_integer_value(json_object_get(reasons, code));
+		}
+		if (!same || given != json_object_size(reasons))
+			finding(v, "vuln.cohort_mismatch", name, idx,
+			        "the exposed devices' reasons in the list are not the exposed_why record "
+			        "%llu gives",
+			        (unsigned long long)idx);
+	}
+	json_decref(reasons);
 	for (k = 0; k < 5; k++)
 		if (got[k] != json_integer_value(json_object_get(counts, names[k])))
 			finding(v, "vuln.cohort_mismatch", name, idx,

@@ -174,6 +174,7 @@ struct viso {
 struct advis {
 	char id[REPORT_ID_MAX];
 	json_t *add;                    /* its vuln.add record (copy), NULL if not in the bundle */
+	json_t *why;                    /* the latest computation's exposed_why (copy) or NULL */
 	uint64_t add_idx;
 	struct vpoint pts[REPORT_COHORTS_MAX];
 	size_t npts;
@@ -1118,6 +1119,15 @@ static void on_cohort(struct advis *a, uint64_t idx, int64_t ts, const json_t *r
 	a->pts_total++;
 }
 
+/* why the exposed devices of the latest computation are (a small object) */
+static void on_cohort_why(struct fw_report *r, struct advis *a, const json_t *rec)
+{
+	const json_t *why = json_object_get(rec, "exposed_why");
+
+	json_decref(a->why);
+	a->why = json_is_object(why) ? copy(r, why) : NULL;
+}
+
 static void on_isolate(struct fw_report *r, struct advis *a, uint64_t idx, int64_t ts,
                        const json_t *rec)
 {
@@ -1156,6 +1166,7 @@ static void on_vuln(struct fw_report *r, const char *type, uint64_t idx, int64_t
 		a->add_idx = idx;
 	} else if (strcmp(type, "vuln.affected") == 0) {
 		on_cohort(a, idx, ts, rec);
+		on_cohort_why(r, a, rec);
 	} else if (strcmp(type, "vuln.isolate") == 0) {
 		on_isolate(r, a, idx, ts, rec);
 	}
@@ -1253,6 +1264,7 @@ void fw_report_free(struct fw_report *r)
 		struct advis *a = r->advs[i];
 
 		json_decref(a->add);
+		json_decref(a->why);
 		for (size_t k = 0; k < a->niso; k++) {
 			free(a->iso[k].device);
 			free(a->iso[k].action);
@@ -1987,6 +1999,31 @@ static json_t *vpoint_json(struct sum *s, const struct vpoint *p)
 	return o;
 }
 
+/* The latest computation's exposed_why, as the summary keeps it: its
+ * counts and reasons checked for type (records are untrusted), or null. */
+static json_t *why_json(struct sum *s, const json_t *why)
+{
+	json_t *o, *in;
+	const json_t *e;
+	size_t i;
+
+	if (!json_is_object(why))
+		return json_null();
+	o = json_object();
+	in = json_array();
+	put(s, o, "fixing_releases", json_integer(jint(why, "fixing_releases")));
+	put(s, o, "eligible", json_integer(jint(why, "eligible")));
+	put(s, o, "no_fixing_release", json_integer(jint(why, "no_fixing_release")));
+	json_array_foreach(json_object_get(why, "ineligible"), i, e) {
+		if (i == 32) /* the reason codes there are */
+			break;
+		push(s, in, json_pack("{so sI}", "code", str_or_null(jstr(e, "code")), "devices",
+		                      (json_int_t)jint(e, "devices")));
+	}
+	put(s, o, "ineligible", in);
+	return o;
+}
+
 /* Does a campaign's policy name the advisory in "remediates"? */
 static int camp_remediates(const struct camp *c, const char *id)
 {
@@ -2022,6 +2059,7 @@ static json_t *advisory_json(struct sum *s, const struct advis *a)
 	put(s, o, "cohorts", json_integer((json_int_t)a->pts_total));
 	put(s, o, "series", series);
 	put(s, o, "latest", a->npts ? vpoint_json(s, &a->pts[a->npts - 1]) : json_null());
+	put(s, o, "exposed_why", why_json(s, a->why));
 	for (i = 0; i < r->ncamps; i++)
 		if (camp_remediates(r->camps[i], a->id))
 			push(s, camps, json_string(r->camps[i]->id));
@@ -2477,6 +2515,22 @@ static void row_vulnerability(struct sum *s, json_t *cra)
 				cite(s, &w, l->idx, "vuln.affected", l->ts);
 			}
 			fprintf(w.f, ".");
+			if (json_is_object(a->why) && l->c[VB_EXPOSED] > 0) {
+				const json_t *e;
+				size_t k, n = 0;
+
+				fprintf(w.f, " Of the exposed devices, %" PRId64 " could receive a fixing "
+				             "release but no campaign reaches them, %" PRId64 " have no "
+				             "fixing release for their product and family",
+				        jint(a->why, "eligible"), jint(a->why, "no_fixing_release"));
+				json_array_foreach(json_object_get(a->why, "ineligible"), k, e) {
+					fprintf(w.f, "%s%s %" PRId64, n++ ? ", " : "; ineligible for it: ",
+					        or_q(jstr(e, "code")), jint(e, "devices"));
+					if (n == 32)
+						break;
+				}
+				fprintf(w.f, ".");
+			}
 		} else {
 			fprintf(w.f, " No computation of its affected cohort is in the bundle.");
 		}
@@ -3597,6 +3651,20 @@ static void html_vulnerabilities(FILE *f, const json_t *vs, int64_t untracked)
 				fputs("</td></tr>\n", f);
 			}
 			fputs("</table>\n", f);
+			if (json_is_object(json_object_get(a, "exposed_why"))) {
+				const json_t *why = json_object_get(a, "exposed_why");
+
+				fprintf(f, "<p>Why the devices exposed at the latest computation are: %" PRId64
+				           " could receive a fixing release but no campaign reaches them, "
+				           "%" PRId64 " have no fixing release for their product and family",
+				        jint(why, "eligible"), jint(why, "no_fixing_release"));
+				json_array_foreach(json_object_get(why, "ineligible"), k, v) {
+					fputs(k ? ", " : "; ineligible for it (eligibility's reasons): ", f);
+					esc_or(f, jstr(v, "code"), "?");
+					fprintf(f, " %" PRId64, jint(v, "devices"));
+				}
+				fputs(".</p>\n", f);
+			}
 			if (jint(a, "cohorts") > (int64_t)json_array_size(json_object_get(a, "series")))
 				fprintf(f, "<p class=\"note\">%zu of %" PRId64 " computations are shown "
 				           "(evenly thinned; the first and the latest are kept).</p>\n",

@@ -19,6 +19,7 @@
 #include "rollout/rollout.h"
 
 #define MAX_CAMPAIGNS 64 /* remediating campaigns named in one record */
+#define MAX_FIXING 16    /* fixing releases an exposed device is judged against */
 #define FINAL INT64_MAX  /* due_ms of a device failed for good (engine.c) */
 
 static const char *const buckets[FW_VB_COUNT] = {
@@ -199,6 +200,8 @@ struct run {
 	uint8_t adv_lh[32];
 	int64_t now;
 	struct idset members;
+	struct fw_policy_release *fixing; /* newest first */
+	size_t nfixing;
 	char campaigns[MAX_CAMPAIGNS][32];
 	size_t ncampaigns;
 	struct fw_jbuf list;
@@ -350,6 +353,104 @@ static int find_campaigns(struct fw_store *s, struct run *x, struct fw_diag *d)
 	return rc;
 }
 
+/* newest version first; a release without a semantic version last */
+static int newest_first(const void *pa, const void *pb)
+{
+	const struct fw_policy_release *a = pa, *b = pb;
+
+	if (a->has_version != b->has_version)
+		return b->has_version - a->has_version;
+	return a->has_version ? fw_semver_cmp(&b->version, &a->version) : strcmp(a->id, b->id);
+}
+
+/* The releases that would fix an exposed device: of the advisory's product
+ * (and family), signed by a key still active, fixing it by their version
+ * or by their fixes list; at most MAX_FIXING, the newest kept. */
+static int find_fixing_releases(struct fw_store *s, struct run *x, struct fw_diag *d)
+{
+	json_t *rels = NULL, *rel;
+	struct fw_semver v;
+	size_t i;
+	int rc = fw_registry_release_list(s, &rels, d);
+
+	json_array_foreach(rels, i, rel) {
+		const char *id = json_string_value(json_object_get(rel, "release_id"));
+		const char *ver = json_string_value(json_object_get(rel, "version"));
+		const char *status = json_string_value(json_object_get(rel, "status"));
+		struct fw_policy_release *r;
+
+		if (rc != FW_OK)
+			break;
+		if (id == NULL || !release_of(&x->a, rel) || status == NULL ||
+		    strcmp(status, "ok") != 0 ||
+		    !((ver && fw_semver_parse(ver, &v, NULL) == FW_OK &&
+		       fw_vuln_release_fixes(&x->a, &v)) ||
+		      names(json_object_get(rel, "fixes"), x->a.id)))
+			continue;
+		if (x->fixing == NULL &&
+		    (x->fixing = calloc(MAX_FIXING + 1, sizeof(*x->fixing))) == NULL) {
+			rc = fw_diag_set(d, FW_E_NOMEM, "out of memory");
+			break;
+		}
+		/* loaded into the spare slot; when full, the oldest gives way */
+		r = &x->fixing[x->nfixing];
+		rc = fw_policy_release_load(s, id, r, d);
+		if (rc == FW_OK && ++x->nfixing > MAX_FIXING) {
+			qsort(x->fixing, x->nfixing, sizeof(*x->fixing), newest_first);
+			x->nfixing = MAX_FIXING;
+		}
+	}
+	json_decref(rels);
+	if (rc == FW_OK && x->nfixing > 1)
+		qsort(x->fixing, x->nfixing, sizeof(*x->fixing), newest_first);
+	return rc;
+}
+
+/*
+ * Why an exposed device is exposed, as eligibility judges it now against
+ * the fixing releases of its family: eligible for one (no campaign reaches
+ * it yet), none of its family, or the reasons of the newest (ineligible
+ * for each). Appended to its line of the list and counted.
+ */
+static void exposed_why(struct run *x, const struct fw_device_row *dev,
+                        const struct fw_cert_row *cert)
+{
+	static const struct fw_policy_target any = {NULL, 0};
+	char why[FW_REASON_LIST_MAX];
+	uint32_t first = 0;
+	int have = 0, r;
+	size_t i;
+
+	for (i = 0; i < x->nfixing; i++) {
+		uint32_t reasons;
+		const char *state;
+
+		if (strcmp(x->fixing[i].family, dev->family) != 0)
+			continue;
+		reasons = fw_policy_decide(&x->fixing[i], &any, dev, cert, x->now, &state);
+		if (reasons == 0) {
+			x->c->exposed_eligible++;
+			fw_jbuf_raw(&x->list, " eligible", 9);
+			return;
+		}
+		if (!have) {
+			first = reasons;
+			have = 1;
+		}
+	}
+	if (!have) {
+		x->c->exposed_no_release++;
+		fw_jbuf_raw(&x->list, " no_fixing_release", 18);
+		return;
+	}
+	for (r = 0; r < FW_REASON_COUNT; r++)
+		if (first & (1u << r))
+			x->c->exposed_by_reason[r]++;
+	fw_reason_list(first, why, sizeof(why));
+	fw_jbuf_raw(&x->list, " ", 1);
+	fw_jbuf_raw(&x->list, why, strlen(why));
+}
+
 static int device_fn(void *arg, const struct fw_device_row *dev, const struct fw_cert_row *cert)
 {
 	struct run *x = arg;
@@ -371,6 +472,8 @@ static int device_fn(void *arg, const struct fw_device_row *dev, const struct fw
 	fw_jbuf_raw(&x->list, buckets[b], strlen(buckets[b]));
 	fw_jbuf_raw(&x->list, " ", 1);
 	fw_jbuf_raw(&x->list, dev->fw_version, strlen(dev->fw_version));
+	if (b == FW_VB_EXPOSED)
+		exposed_why(x, dev, cert);
 	fw_jbuf_raw(&x->list, "\n", 1);
 	if (x->list.len > FW_VULN_MAX_LIST)
 		return FW_E_TOO_LARGE;
@@ -398,6 +501,26 @@ json_t *fw_vuln_cohort_json(const struct fw_vuln_cohort *c)
 	json_object_set_new(o, "counts", counts);
 	json_object_set_new(o, "list_sha256", json_string(hex));
 	json_object_set_new(o, "list_size", json_integer((json_int_t)c->list_size));
+	{
+		/* reason codes are values, not keys (record keys are [a-z0-9_]) */
+		json_t *why = json_object(), *by = json_array();
+		int r;
+
+		for (r = 0; r < FW_REASON_COUNT; r++)
+			if (c->exposed_by_reason[r])
+				json_array_append_new(
+				    by, json_pack("{sssI}", "code", fw_reason_code(r), "devices",
+				                  (json_int_t)c->exposed_by_reason[r]));
+		json_object_set_new(why, "fixing_releases", json_integer((json_int_t)c->nfixing));
+		json_object_set_new(why, "eligible", json_integer((json_int_t)c->exposed_eligible));
+		json_object_set_new(why, "no_fixing_release",
+		                    json_integer((json_int_t)c->exposed_no_release));
+		json_object_set_new(why, "ineligible", by);
+		if (json_object_set_new(o, "exposed_why", why) != 0) {
+			json_decref(o);
+			return NULL;
+		}
+	}
 	return o;
 }
 
@@ -409,6 +532,8 @@ static int affected_prepare(struct fw_store *s, void *arg, json_t *record, struc
 	int rc;
 
 	rc = fw_vuln_fixes_load(s, &x->a, &x->fixes, d);
+	if (rc == FW_OK)
+		rc = find_fixing_releases(s, x, d);
 	if (rc == FW_OK)
 		rc = find_campaigns(s, x, d);
 	if (rc == FW_OK) {
@@ -427,6 +552,7 @@ static int affected_prepare(struct fw_store *s, void *arg, json_t *record, struc
 		return rc;
 	x->c->list_size = x->list.len;
 	x->c->ncampaigns = x->ncampaigns;
+	x->c->nfixing = x->nfixing;
 	j = fw_vuln_cohort_json(x->c);
 	camps = json_array();
 	if (j == NULL || camps == NULL) {
@@ -483,6 +609,7 @@ out:
 		idset_clear(&x->members);
 		free(x->list.buf);
 		fw_vuln_fixes_free(x->fixes);
+		free(x->fixing);
 	}
 	free(x);
 	free(c);

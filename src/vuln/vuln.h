@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "core/core.h"
+#include "policy/policy.h"
 #include "store/store.h"
 
 /* ---- advisories (advisory.c) ---- */
@@ -177,6 +178,12 @@ struct fw_vuln_cohort {
 	uint8_t list_sha256[32];          /* the cohort list (a blob in the store) */
 	uint64_t list_size;
 	size_t ncampaigns;                /* campaigns found remediating */
+	/* why the exposed devices are (docs/vuln.md): judged by eligibility
+	 * against the fixing releases of their family */
+	size_t nfixing;                   /* fixing releases judged against */
+	uint64_t exposed_eligible;        /* eligible for one: no campaign reaches it yet */
+	uint64_t exposed_no_release;      /* no fixing release of its product and family */
+	uint64_t exposed_by_reason[FW_REASON_COUNT]; /* ineligible for each: the newest's reasons */
 	uint64_t idx;                     /* the vuln.affected record */
 	uint8_t lh[32];
 };
@@ -184,8 +191,9 @@ struct fw_vuln_cohort {
  * Compute the cohort of an advisory at now (Unix seconds) and record it, in
  * one transaction: one pass over the registry's devices, one rollout scan
  * per remediating campaign; the cohort list ("<device> <bucket>
- * <fw_version>\n" per device of the cohort, by device id) is kept
- * content-addressed in the store; a vuln.affected record carries the
+ * <fw_version>\n" per device of the cohort, by device id; an exposed
+ * device's line adds " <why>": "eligible", "no_fixing_release" or its
+ * reason codes "code,code") is kept content-addressed in the store; a vuln.affected record carries the
  * counts and the list's SHA-256 (refs: the advisory's vuln.add record).
  * *out written on FW_OK. FW_E_NOT_FOUND (no such advisory), FW_E_STORE,
  * FW_E_IO, FW_E_NOMEM, FW_E_TOO_LARGE (the list over FW_VULN_MAX_LIST), FW_E_CONFLICT

@@ -4,8 +4,9 @@
 # by tests/tools/mkfleet (real certificates, a CRL) and a real running
 # campaign. The affected cohort is checked against an independent
 # computation in Python from 'device list --json' and 'campaign devices
-# --json': every count, every bucket's devices, and the SHA-256 of the kept
-# list. Every refusal is checked for its exit code, its one stderr line and
+# --json' (an exposed device's why as 'eligibility --explain' gives it for
+# the fixing release): every count, every bucket's devices, and the SHA-256
+# of the kept list. Every refusal is checked for its exit code, its one stderr line and
 # an unchanged log.
 # Usage: tests/e2e/test_vuln.sh BUILD_DIR
 set -u
@@ -135,7 +136,7 @@ end
 "$FW" device list --json > devices.json 2>/dev/null
 "$FW" campaign devices c-0001 --json > c1.json 2>/dev/null
 cat > oracle.py <<'EOF'
-import json, sys, hashlib, datetime
+import json, os, subprocess, sys, hashlib, datetime
 devs = json.load(open("devices.json"))
 rows = json.load(open("c1.json"))
 def ver(v):  # SemVer 2.0.0 precedence (section 11) as a sort key
@@ -171,7 +172,15 @@ for d in devs:
         b = "exposed"
     lines.append((d["device_id"], b, d["fw_version"]))
 lines.sort()
-text = "".join("%s %s %s\n" % l for l in lines).encode()
+# why an exposed device is: what eligibility says of it against the one
+# release that fixes it (2.4.1; the 2.4.1-rc.1 is affected itself)
+def why(dev):
+    out = subprocess.run([os.environ["FW"], "eligibility", "--release", os.environ["REL"],
+                          "--explain", dev, "--json"], capture_output=True, text=True).stdout
+    e = json.loads(out)
+    return "eligible" if e["eligible"] else ",".join(r["code"] for r in e["reasons"])
+lines = [l + ((why(l[0]),) if l[1] == "exposed" else ()) for l in lines]
+text = "".join(" ".join(l) + "\n" for l in lines).encode()
 counts = {}
 for l in lines:
     counts[l[1]] = counts.get(l[1], 0) + 1
@@ -181,8 +190,9 @@ if sys.argv[1] == "counts":
 elif sys.argv[1] == "sha":
     print(hashlib.sha256(text).hexdigest(), len(lines))
 else:
-    print("\n".join("%s %s" % (l[0], l[2]) for l in lines if l[1] == sys.argv[1]))
+    print("\n".join(" ".join((l[0],) + l[2:]) for l in lines if l[1] == sys.argv[1]))
 EOF
+export FW REL
 
 begin "vuln affected: every bucket as computed independently, the list kept and recorded"
 want=$(python3 oracle.py counts)
@@ -190,6 +200,9 @@ read -r want_sha want_n <<<"$(python3 oracle.py sha)"
 for b in isolated cannot_be_remediated being_remediated exposed remediated; do
   [ "$(python3 oracle.py $b | grep -c .)" -gt 0 ] || bad "the fleet does not hit bucket $b"
 done
+# exposed devices with eligibility's reasons for the fix (the unit test
+# covers the other whys)
+python3 oracle.py exposed | grep -q " cert\." || bad "no exposed device ineligible for the fix"
 n=$(log_size)
 run "$FW" vuln affected FWT-2026-0001 --json; expect_rc 0
 got=$(js '" ".join("%s=%d" % (k, d["counts"][k]) for k in ("isolated", "cannot_be_remediated", "being_remediated", "exposed", "remediated"))')

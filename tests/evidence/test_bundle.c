@@ -470,10 +470,11 @@ static void t_incomplete(void)
  * vuln.affected record whose counts its list does not give is
  * vuln.cohort_mismatch (the store's own bundle: the record was written
  * wrong), a list that is not '<device> <bucket> <version>' lines too */
-static int cohort_rec(struct fw_store *s, const char *list, int exposed, int cohort)
+static int cohort_rec(struct fw_store *s, const char *list, int exposed, int cohort,
+                      const char *why)
 {
 	uint8_t sha[32];
-	char hex[65], json[600];
+	char hex[65], json[900];
 	struct fw_diag d = {{0}};
 
 	if (fw_store_blob_put(s, (const uint8_t *)list, strlen(list), sha, &d) != FW_OK)
@@ -482,8 +483,8 @@ static int cohort_rec(struct fw_store *s, const char *list, int exposed, int coh
 	snprintf(json, sizeof(json),
 	         "{\"type\":\"vuln.affected\",\"advisory\":\"A-1\",\"at\":1,\"devices\":9,"
 	         "\"cohort\":%d,\"counts\":{\"isolated\":0,\"cannot_be_remediated\":0,"
-	         "\"being_remediated\":0,\"exposed\":%d,\"remediated\":1},\"list_sha256\":\"%s\"}",
-	         cohort, exposed, hex);
+	         "\"being_remediated\":0,\"exposed\":%d,\"remediated\":1},\"list_sha256\":\"%s\"%s}",
+	         cohort, exposed, hex, why);
 	return rec(s, json);
 }
 
@@ -503,7 +504,7 @@ static void t_cohorts(void)
 	CHECK_EQ(rec(s, "{\"type\":\"vuln.add\",\"advisory\":\"A-1\"}"), FW_OK);
 	CHECK_EQ(rec(s, "{\"type\":\"vuln.add\",\"advisory\":\"A-10\"}"), FW_OK);
 	/* right: 2 exposed, 1 remediated */
-	CHECK_EQ(cohort_rec(s, "d1 exposed 2.0.0\nd2 exposed 2.1.0\nd3 remediated 2.4.1\n", 2, 3), 0);
+	CHECK_EQ(cohort_rec(s, "d1 exposed 2.0.0\nd2 exposed 2.1.0\nd3 remediated 2.4.1\n", 2, 3, ""), 0);
 	memset(&o, 0, sizeof(o));
 	o.advisory = "A-1";
 	snprintf(dir, sizeof(dir), "%s/adv-good", harness_tmpdir());
@@ -515,16 +516,38 @@ static void t_cohorts(void)
 	CHECK_EQ(count_code(dir, "file.digest"), 0);
 	CHECK_EQ(info.records, 3); /* record 0, vuln.add, vuln.affected; not A-10 */
 	fw_bundle_discard(dir);
+	/* the exposed devices' why, recounted: as recorded, then not */
+	CHECK_EQ(cohort_rec(s, "d1 exposed 2.0.0 eligible\nd2 exposed 2.1.0 cert.expired,"
+	                       "target.hw_revision\nd3 remediated 2.4.1\n", 2, 3,
+	                    ",\"exposed_why\":{\"eligible\":1,\"no_fixing_release\":0,"
+	                    "\"ineligible\":[{\"code\":\"cert.expired\",\"devices\":1},"
+	                    "{\"code\":\"target.hw_revision\",\"devices\":1}]}"),
+	         0);
+	CHECK_EQ(fw_bundle_export(s, &o, &info, &d), FW_OK);
+	json_decref(info.summary);
+	CHECK_EQ(fw_bundle_seal(dir, &d), FW_OK);
+	CHECK_EQ(count_code(dir, "vuln.cohort_mismatch"), 0);
+	fw_bundle_discard(dir);
+	CHECK_EQ(cohort_rec(s, "d1 exposed 2.0.0 eligible\nd2 exposed 2.1.0 cert.expired\n"
+	                       "d3 remediated 2.4.1\n", 2, 3,
+	                    ",\"exposed_why\":{\"eligible\":2,\"no_fixing_release\":0,"
+	                    "\"ineligible\":[]}"),
+	         0);
+	CHECK_EQ(fw_bundle_export(s, &o, &info, &d), FW_OK);
+	json_decref(info.summary);
+	CHECK_EQ(fw_bundle_seal(dir, &d), FW_OK);
+	CHECK_EQ(count_code(dir, "vuln.cohort_mismatch"), 1);
+	fw_bundle_discard(dir);
 	/* wrong: the record counts 1 exposed of a cohort of 2; a list with a
 	 * line naming no bucket */
-	CHECK_EQ(cohort_rec(s, "d1 exposed 2.0.0\nd2 exposed 2.1.0\nd3 remediated 2.4.1\n", 1, 2), 0);
-	CHECK_EQ(cohort_rec(s, "d1 exposed 2.0.0\nd2 hidden 2.1.0\nd3 remediated 2.4.1\n", 1, 3), 0);
+	CHECK_EQ(cohort_rec(s, "d1 exposed 2.0.0\nd2 exposed 2.1.0\nd3 remediated 2.4.1\n", 1, 2, ""), 0);
+	CHECK_EQ(cohort_rec(s, "d1 exposed 2.0.0\nd2 hidden 2.1.0\nd3 remediated 2.4.1\n", 1, 3, ""), 0);
 	snprintf(dir, sizeof(dir), "%s/adv-bad", harness_tmpdir());
 	o.dir = dir;
 	CHECK_EQ(fw_bundle_export(s, &o, &info, &d), FW_OK);
 	json_decref(info.summary);
 	CHECK_EQ(fw_bundle_seal(dir, &d), FW_OK);
-	CHECK_EQ(count_code(dir, "vuln.cohort_mismatch"), 3); /* exposed, cohort; the bad line */
+	CHECK_EQ(count_code(dir, "vuln.cohort_mismatch"), 4); /* why; exposed, cohort; bad line */
 	fw_bundle_discard(dir);
 	/* an unknown advisory: nothing written */
 	o.advisory = "A-404";

@@ -808,14 +808,20 @@ static void t_refusals(void)
  * summary's series, the CRA row, the chart; an advisory's own report; a
  * long history thinned to REPORT_COHORTS_MAX points, first and latest
  * kept. */
-static void cohort(struct feed *f, const char *id, long long at, int iso, int cannot, int rem,
-                   int exp, int fixed)
+static void cohort_why(struct feed *f, const char *id, long long at, int iso, int cannot,
+                       int rem, int exp, int fixed, const char *why)
 {
 	add(f, "{\"type\":\"vuln.affected\",\"advisory\":\"%s\",\"at\":%lld,\"devices\":300,"
 	       "\"cohort\":%d,\"counts\":{\"isolated\":%d,\"cannot_be_remediated\":%d,"
 	       "\"being_remediated\":%d,\"exposed\":%d,\"remediated\":%d},\"campaigns\":[],"
-	       "\"list_sha256\":\"00\",\"list_size\":0,\"affected\":\">=2.0.0 <2.4.1\"}",
-	    id, at, iso + cannot + rem + exp + fixed, iso, cannot, rem, exp, fixed);
+	       "\"list_sha256\":\"00\",\"list_size\":0,\"affected\":\">=2.0.0 <2.4.1\"%s}",
+	    id, at, iso + cannot + rem + exp + fixed, iso, cannot, rem, exp, fixed, why);
+}
+
+static void cohort(struct feed *f, const char *id, long long at, int iso, int cannot, int rem,
+                   int exp, int fixed)
+{
+	cohort_why(f, id, at, iso, cannot, rem, exp, fixed, "");
 }
 
 static void t_vulnerabilities(void)
@@ -841,7 +847,10 @@ static void t_vulnerabilities(void)
 	        "\"action\":\"quarantine\",\"reason\":\"out of <support>\",\"fw_version\":\"2.1.0\"}");
 	add(&f, "{\"type\":\"vuln.isolate\",\"advisory\":\"FWT-1\",\"device\":\"d8\","
 	        "\"action\":\"revoke\",\"reason\":\"decommissioned\",\"fw_version\":\"2.0.0\"}");
-	cohort(&f, "FWT-1", T0 / 1000 + 120, 3, 0, 2, 8, 30);
+	cohort_why(&f, "FWT-1", T0 / 1000 + 120, 3, 0, 2, 8, 30,
+	           ",\"exposed_why\":{\"fixing_releases\":1,\"eligible\":2,\"no_fixing_release\":0,"
+	           "\"ineligible\":[{\"code\":\"cert.expired\",\"devices\":4},"
+	           "{\"code\":\"<b>x\",\"devices\":2}]}");
 	cp = anchor(f.idx);
 	s = fw_report_summary(f.r, &cp, NULL);
 	CHECK(s != NULL && !f.failed);
@@ -858,6 +867,9 @@ static void t_vulnerabilities(void)
 	              "exposed"),
 	         40);
 	CHECK_EQ(geti(v, "isolated.total"), 2);
+	CHECK_EQ(geti(v, "exposed_why.eligible"), 2);
+	CHECK_EQ(geti(json_array_get(json_object_get(json_object_get(v, "exposed_why"),
+	                                             "ineligible"), 0), "devices"), 4);
 	CHECK_EQ(geti(v, "isolated.quarantine"), 1);
 	CHECK_EQ(geti(v, "isolated.revoke"), 1);
 	CHECK(strcmp(json_string_value(json_array_get(json_object_get(v, "campaigns"), 0)), "c-0001") == 0);
@@ -875,6 +887,10 @@ static void t_vulnerabilities(void)
 		CHECK(strstr(gets_(row, "control"), "2 device(s) that cannot be updated were isolated") !=
 		      NULL);
 		CHECK(strstr(gets_(row, "control"), "Campaign c-0001 names it as remediated") != NULL);
+		CHECK(strstr(gets_(row, "control"),
+		             "Of the exposed devices, 2 could receive a fixing release but no campaign "
+		             "reaches them, 0 have no fixing release for their product and family; "
+		             "ineligible for it: cert.expired 4, <b>x 2.") != NULL);
 		CHECK(json_array_size(json_object_get(row, "records")) >= 6);
 	}
 	html = s ? render(s, "vuln.html") : NULL;
@@ -886,6 +902,8 @@ static void t_vulnerabilities(void)
 		CHECK(strstr(html, "<title>exposed</title>") != NULL);
 		CHECK(strstr(html, "Boot &lt;bypass&gt;") != NULL && strstr(html, "<bypass>") == NULL);
 		CHECK(strstr(html, "out of &lt;support&gt;") != NULL);
+		CHECK(strstr(html, "ineligible for it (eligibility's reasons): cert.expired 4, "
+		                   "&lt;b&gt;x 2.") != NULL);
 		CHECK(links_resolve(html) > 10);
 	}
 	free(html);

@@ -431,8 +431,9 @@ static void put_campaign_of(struct fw_store *s, const char *id, const char *stat
 {
 	struct fw_diag d = {{0}};
 	json_t *c = json_pack("{ssssss}", "id", id, "state", state, "release_id", release);
-	json_t *r = json_pack("{ssssssssss}", "release_id", release, "version", version,
-	                      "signer_key_id", "k1", "product", product, "family", "ctl-a");
+	json_t *r = json_pack("{ssssssssss s{sIss}}", "release_id", release, "version", version,
+	                      "signer_key_id", "k1", "product", product, "family", "ctl-a",
+	                      "added", "idx", (json_int_t)1, "lh", release);
 
 	CHECK_EQ(fw_registry_doc_put(s, "campaign", id, c, 0, &d), FW_OK);
 	CHECK_EQ(fw_registry_doc_put(s, "release", release, r, 1, &d), FW_OK);
@@ -525,14 +526,20 @@ static void t_cohort(void)
 	CHECK_EQ(c.counts[FW_VB_EXPOSED], 6);
 	CHECK_EQ(c.counts[FW_VB_REMEDIATED], 2);
 	CHECK_EQ(c.ncampaigns, 1);
+	/* why exposed: eligibility against the fixing releases (c-0001's and
+	 * c-0003's 2.4.1; not c-0002's pre-release, not the gateway's) */
+	CHECK_EQ(c.nfixing, 2);
+	CHECK_EQ(c.exposed_eligible, 5);
+	CHECK_EQ(c.exposed_no_release, 0);
+	CHECK_EQ(c.exposed_by_reason[FW_R_LC_PROVISIONED], 1);
 	/* the kept list, exactly, by device id */
 	fw_store_blob_path(s, c.list_sha256, path, sizeof(path));
 	list = harness_read(path, &len);
 	CHECK(list != NULL);
 	if (list) {
 		static const char expect[] =
-		    "d01-exposed exposed 2.0.0\n"
-		    "d02-exposed-rc exposed 2.4.1-rc.1\n"
+		    "d01-exposed exposed 2.0.0 eligible\n"
+		    "d02-exposed-rc exposed 2.4.1-rc.1 lifecycle.provisioned\n"
 		    "d03-quarantined isolated 2.3.0\n"
 		    "d04-revoked isolated 2.3.0\n"
 		    "d05-eos cannot_be_remediated 2.2.0\n"
@@ -541,13 +548,13 @@ static void t_cohort(void)
 		    "d08-pending being_remediated 2.1.0\n"
 		    "d09-delivered being_remediated 2.1.0\n"
 		    "d10-failed-retry being_remediated 2.1.0\n"
-		    "d11-failed-final exposed 2.1.0\n"
-		    "d12-ineligible exposed 2.1.0\n"
-		    "d13-other-campaign exposed 2.1.0\n"
+		    "d11-failed-final exposed 2.1.0 eligible\n"
+		    "d12-ineligible exposed 2.1.0 eligible\n"
+		    "d13-other-campaign exposed 2.1.0 eligible\n"
 		    "d14-fixed remediated 2.4.1\n"
 		    "d15-newer remediated 3.0.0\n"
 		    "d19-paused-quarantined isolated 2.1.0\n"
-		    "d20-completed exposed 2.1.0\n";
+		    "d20-completed exposed 2.1.0 eligible\n";
 
 		CHECK_EQ(len, strlen(expect));
 		CHECK(len == strlen(expect) && memcmp(list, expect, len) == 0);
@@ -572,6 +579,18 @@ static void t_cohort(void)
 	CHECK_EQ(json_integer_value(json_object_get(json_array_get(json_object_get(rec, "refs"), 0),
 	                                            "idx")),
 	         add_idx);
+	{
+		json_t *why = json_object_get(rec, "exposed_why");
+		json_t *r0 = json_array_get(json_object_get(why, "ineligible"), 0);
+
+		CHECK_EQ(json_integer_value(json_object_get(why, "eligible")), 5);
+		CHECK_EQ(json_integer_value(json_object_get(why, "no_fixing_release")), 0);
+		CHECK_EQ(json_integer_value(json_object_get(why, "fixing_releases")), 2);
+		CHECK_EQ(json_array_size(json_object_get(why, "ineligible")), 1);
+		CHECK(strcmp(json_string_value(json_object_get(r0, "code")), "lifecycle.provisioned") ==
+		      0);
+		CHECK_EQ(json_integer_value(json_object_get(r0, "devices")), 1);
+	}
 	json_decref(rec);
 	free(bytes);
 	/* the key behind c-0001's release revoked: nothing is being remediated */
@@ -584,6 +603,10 @@ static void t_cohort(void)
 	CHECK_EQ(c.counts[FW_VB_REMEDIATING], 0);
 	CHECK_EQ(c.counts[FW_VB_EXPOSED], 9);
 	CHECK_EQ(c.ncampaigns, 0);
+	/* and no release fixes it any more: none of them can be reached */
+	CHECK_EQ(c.nfixing, 0);
+	CHECK_EQ(c.exposed_no_release, 9);
+	CHECK_EQ(c.exposed_eligible, 0);
 	/* unknown advisory: nothing recorded */
 	n = log_size(s);
 	CHECK_EQ(fw_vuln_affected(s, "FWT-0000", NOW, "test", &c, &d), FW_E_NOT_FOUND);
@@ -1005,11 +1028,11 @@ static void t_cohort_release_fixes(void)
 	if (list) {
 		static const char expect[] = "f1-backport remediated 2.3.5\n"
 		                             "f2-backport-build remediated 2.3.5+b.9\n"
-		                             "f3-older exposed 2.3.4\n"
+		                             "f3-older exposed 2.3.4 eligible\n"
 		                             "f4-member being_remediated 2.1.0\n"
 		                             "f5-policy-member being_remediated 2.1.0\n"
-		                             "f6-bad-policy exposed 2.1.0\n"
-		                             "f7-pre exposed 2.3.5-rc.1\n";
+		                             "f6-bad-policy exposed 2.1.0 eligible\n"
+		                             "f7-pre exposed 2.3.5-rc.1 eligible\n";
 
 		CHECK(len == strlen(expect) && memcmp(list, expect, len) == 0);
 		free(list);
