@@ -265,7 +265,7 @@ struct fw_report {
 	size_t ndeciders;
 	uint64_t decisions_other;
 	/* vulnerability handling: every vuln.* record, and per advisory */
-	struct sample advisories;
+	uint64_t vuln_records;          /* vuln.* records */
 	struct advis *advs[REPORT_ADVISORIES_MAX];
 	size_t nadvs;
 	uint64_t advs_untracked;        /* records of advisories over the cap */
@@ -1155,7 +1155,7 @@ static void on_vuln(struct fw_report *r, const char *type, uint64_t idx, int64_t
 {
 	struct advis *a;
 
-	sample_add(&r->advisories, idx, ts);
+	r->vuln_records++;
 	a = advis_of(r, jstr(rec, "advisory"));
 	if (a == NULL) {
 		r->advs_untracked++;
@@ -2764,7 +2764,7 @@ json_t *fw_report_summary(struct fw_report *r, const struct fw_checkpoint *ancho
 	put(&s, o, "rolled_back", devices_json(&s, 1));
 	put(&s, o, "quarantined", devices_json(&s, 2));
 	put(&s, o, "integrity_failures", json_integer((json_int_t)r->integrity));
-	put(&s, o, "advisories", json_integer((json_int_t)r->advisories.total));
+	put(&s, o, "advisories", json_integer((json_int_t)r->vuln_records));
 	put(&s, o, "vulnerabilities", vulnerabilities_json(&s));
 	put(&s, o, "vulnerabilities_untracked", json_integer((json_int_t)r->advs_untracked));
 
