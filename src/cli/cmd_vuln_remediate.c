@@ -64,20 +64,6 @@ static int count_fn(void *arg, const struct fw_device_row *dev, const struct fw_
 	return 0;
 }
 
-/* 1 if the release document names the advisory in "fixes" (read
- * tolerantly: absent or not an array is no). */
-static int names_fix(const json_t *rel, const char *id)
-{
-	const json_t *v;
-	size_t i;
-
-	json_array_foreach(json_object_get(rel, "fixes"), i, v) {
-		if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 static int write_atomic(const char *path, const char *text)
 {
 	char tmp[4200];
@@ -178,12 +164,11 @@ int cmd_vuln_remediate(int argc, char **argv)
 	struct count cnt;
 	struct fw_store *s = NULL;
 	struct fw_diag d = {{0}};
-	struct fw_semver v;
 	char defname[FW_VULN_ID_MAX + 16], *text = NULL;
 	uint64_t rec;
 	uint8_t lh[32];
 	json_t *rel = NULL;
-	int c, rc, ret = EXIT_USAGE, fixes;
+	int c, rc, ret = EXIT_USAGE;
 
 	while ((c = opts_next(argc, argv, longopts)) != -1) {
 		switch (c) {
@@ -242,8 +227,7 @@ int cmd_vuln_remediate(int argc, char **argv)
 		        rp, rf, a->id, a->product, a->family[0] ? a->family : "any family");
 		goto out;
 	}
-	fixes = ver && fw_semver_parse(ver, &v, NULL) == FW_OK && fw_vuln_release_fixes(a, &v);
-	if (!fixes && !names_fix(rel, a->id)) {
+	if (!fw_vuln_release_doc_fixes(a, rel)) {
 		cli_err(CMD, "REFUSED release %.16s (version %s) does not fix advisory %s: affected "
 		             "'%s'%s%s, and its fixes do not name it",
 		        rid, ver ? ver : "none", a->id, a->affected_text,

@@ -183,6 +183,18 @@ static int release_of(const struct fw_vuln_advisory *a, const json_t *rel)
 	return p && f && strcmp(p, a->product) == 0 && (!a->family[0] || strcmp(f, a->family) == 0);
 }
 
+int fw_vuln_release_doc_fixes(const struct fw_vuln_advisory *a, const json_t *rel)
+{
+	const char *ver = json_string_value(json_object_get(rel, "version"));
+	struct fw_semver v;
+
+	/* one without a semantic version cannot be shown to fix it by its
+	 * version */
+	return release_of(a, rel) &&
+	       ((ver && fw_semver_parse(ver, &v, NULL) == FW_OK && fw_vuln_release_fixes(a, &v)) ||
+	        names(json_object_get(rel, "fixes"), a->id));
+}
+
 /* a version of a family that fixes the advisory by its release's fixes */
 struct fixing {
 	char family[FW_FIELD_MAX];
@@ -225,24 +237,21 @@ static int member_fn(void *arg, const struct fw_rollout_row *r)
  * release whose version is not a semantic version fixes no device: a
  * device's version cannot be shown to be it. The signer's state does not
  * matter here: a device that installed the release runs the fix. */
-int fw_vuln_fixes_load(struct fw_store *s, const struct fw_vuln_advisory *a,
-                       struct fw_vuln_fixes **out, struct fw_diag *d)
+static int fixes_from(const struct fw_vuln_advisory *a, const json_t *rels,
+                      struct fw_vuln_fixes **out, struct fw_diag *d)
 {
 	struct fw_vuln_fixes *x = calloc(1, sizeof(*x));
-	json_t *rels = NULL, *rel;
+	const json_t *rel;
 	size_t i;
-	int rc;
+	int rc = FW_OK;
 
 	*out = NULL;
 	if (x == NULL)
 		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
-	rc = fw_registry_release_list(s, &rels, d);
 	json_array_foreach(rels, i, rel) {
 		const char *ver = json_string_value(json_object_get(rel, "version"));
 		struct fixing *f;
 
-		if (rc != FW_OK)
-			break;
 		if (ver == NULL || !release_of(a, rel) || !names(json_object_get(rel, "fixes"), a->id))
 			continue;
 		f = fw_grow(x->fix, &x->capfix, x->nfix + 1, sizeof(*f));
@@ -258,13 +267,25 @@ int fw_vuln_fixes_load(struct fw_store *s, const struct fw_vuln_advisory *a,
 		         json_string_value(json_object_get(rel, "family")));
 		x->nfix++;
 	}
-	json_decref(rels);
 	if (rc != FW_OK) {
 		fw_vuln_fixes_free(x);
 		return rc;
 	}
 	*out = x;
 	return FW_OK;
+}
+
+int fw_vuln_fixes_load(struct fw_store *s, const struct fw_vuln_advisory *a,
+                       struct fw_vuln_fixes **out, struct fw_diag *d)
+{
+	json_t *rels = NULL;
+	int rc = fw_registry_release_list(s, &rels, d);
+
+	*out = NULL;
+	if (rc == FW_OK)
+		rc = fixes_from(a, rels, out, d);
+	json_decref(rels);
+	return rc;
 }
 
 void fw_vuln_fixes_free(struct fw_vuln_fixes *f)
@@ -288,14 +309,38 @@ int fw_vuln_fixes_runs(const struct fw_vuln_fixes *x, const struct fw_device_row
 	return 0;
 }
 
+/* signed by a key still active ("status" of the release list) */
+static int signed_ok(const json_t *rel)
+{
+	const char *st = json_string_value(json_object_get(rel, "status"));
+
+	return st && strcmp(st, "ok") == 0;
+}
+
+/* a release of the list by its full id */
+static const json_t *release_in(const json_t *rels, const char *id)
+{
+	const json_t *rel;
+	size_t i;
+
+	json_array_foreach(rels, i, rel) {
+		const char *rid = json_string_value(json_object_get(rel, "release_id"));
+
+		if (rid && strcmp(rid, id) == 0)
+			return rel;
+	}
+	return NULL;
+}
+
 /* The running or paused campaigns that remediate the advisory: their
  * release fixes it by its version, or names it in its fixes, or their
  * policy names it in remediates (of a release of the advisory's product
  * for these two); the release's signing key still active. */
-static int find_campaigns(struct fw_store *s, struct run *x, struct fw_diag *d)
+static int find_campaigns(struct fw_store *s, struct run *x, const json_t *rels,
+                          struct fw_diag *d)
 {
-	json_t *all = NULL, *c, *rel = NULL;
-	struct fw_semver v;
+	json_t *all = NULL, *c;
+	const json_t *rel;
 	size_t i;
 	int rc = fw_campaign_list(s, &all, d);
 
@@ -305,8 +350,6 @@ static int find_campaigns(struct fw_store *s, struct run *x, struct fw_diag *d)
 		const char *st = json_string_value(json_object_get(c, "state"));
 		const char *id = json_string_value(json_object_get(c, "id"));
 		const char *rid = json_string_value(json_object_get(c, "release_id"));
-		const char *ver, *status;
-		int fixes;
 
 		if (st == NULL || id == NULL || rid == NULL) {
 			rc = fw_diag_set(d, FW_E_STORE, "a campaign document is malformed");
@@ -314,24 +357,20 @@ static int find_campaigns(struct fw_store *s, struct run *x, struct fw_diag *d)
 		}
 		if (strcmp(st, "running") != 0 && strcmp(st, "paused") != 0)
 			continue;
-		rc = fw_registry_release_get(s, rid, &rel, d);
-		if (rc != FW_OK)
+		rel = release_in(rels, rid);
+		if (rel == NULL) {
+			rc = fw_diag_set(d, FW_E_STORE, "campaign %s: no release %.16s in the registry", id,
+			                 rid);
 			break;
-		ver = json_string_value(json_object_get(rel, "version"));
-		status = json_string_value(json_object_get(rel, "status"));
-		/* only a release of the advisory's product (and family); one
-		 * without a semantic version cannot be shown to fix it by its
-		 * version; the policy's remediates is read tolerantly (absent or
-		 * not an array of strings: none) */
-		fixes = release_of(&x->a, rel) &&
-		        ((ver && fw_semver_parse(ver, &v, NULL) == FW_OK &&
-		          fw_vuln_release_fixes(&x->a, &v)) ||
-		         names(json_object_get(rel, "fixes"), x->a.id) ||
-		         names(json_object_get(json_object_get(c, "policy"), "remediates"), x->a.id));
-		/* one signed by a key revoked since is never delivered */
-		if (fixes && status && strcmp(status, "ok") == 0) {
+		}
+		/* one signed by a key revoked since is never delivered; the
+		 * policy's remediates is read tolerantly (absent or not an array
+		 * of strings: none), of a release of the advisory's product */
+		if (signed_ok(rel) &&
+		    (fw_vuln_release_doc_fixes(&x->a, rel) ||
+		     (release_of(&x->a, rel) &&
+		      names(json_object_get(json_object_get(c, "policy"), "remediates"), x->a.id)))) {
 			if (x->ncampaigns == MAX_CAMPAIGNS) {
-				json_decref(rel);
 				rc = fw_diag_set(d, FW_E_CONFLICT,
 				                 "more than %d campaigns remediate advisory %s",
 				                 MAX_CAMPAIGNS, x->a.id);
@@ -340,14 +379,11 @@ static int find_campaigns(struct fw_store *s, struct run *x, struct fw_diag *d)
 			snprintf(x->campaigns[x->ncampaigns++], sizeof(x->campaigns[0]), "%s", id);
 			rc = fw_store_rollout_scan(s, id, -1, -1, INT64_MAX, member_fn, x, d);
 			if (rc != FW_OK) {
-				json_decref(rel);
 				if (rc == FW_E_NOMEM)
 					fw_diag_set(d, rc, "out of memory");
 				break;
 			}
 		}
-		json_decref(rel);
-		rel = NULL;
 	}
 	json_decref(all);
 	return rc;
@@ -366,26 +402,20 @@ static int newest_first(const void *pa, const void *pb)
 /* The releases that would fix an exposed device: of the advisory's product
  * (and family), signed by a key still active, fixing it by their version
  * or by their fixes list; at most MAX_FIXING, the newest kept. */
-static int find_fixing_releases(struct fw_store *s, struct run *x, struct fw_diag *d)
+static int find_fixing_releases(struct fw_store *s, struct run *x, const json_t *rels,
+                                struct fw_diag *d)
 {
-	json_t *rels = NULL, *rel;
-	struct fw_semver v;
+	const json_t *rel;
 	size_t i;
-	int rc = fw_registry_release_list(s, &rels, d);
+	int rc = FW_OK;
 
 	json_array_foreach(rels, i, rel) {
 		const char *id = json_string_value(json_object_get(rel, "release_id"));
-		const char *ver = json_string_value(json_object_get(rel, "version"));
-		const char *status = json_string_value(json_object_get(rel, "status"));
 		struct fw_policy_release *r;
 
 		if (rc != FW_OK)
 			break;
-		if (id == NULL || !release_of(&x->a, rel) || status == NULL ||
-		    strcmp(status, "ok") != 0 ||
-		    !((ver && fw_semver_parse(ver, &v, NULL) == FW_OK &&
-		       fw_vuln_release_fixes(&x->a, &v)) ||
-		      names(json_object_get(rel, "fixes"), x->a.id)))
+		if (id == NULL || !signed_ok(rel) || !fw_vuln_release_doc_fixes(&x->a, rel))
 			continue;
 		if (x->fixing == NULL &&
 		    (x->fixing = calloc(MAX_FIXING + 1, sizeof(*x->fixing))) == NULL) {
@@ -400,7 +430,6 @@ static int find_fixing_releases(struct fw_store *s, struct run *x, struct fw_dia
 			x->nfixing = MAX_FIXING;
 		}
 	}
-	json_decref(rels);
 	if (rc == FW_OK && x->nfixing > 1)
 		qsort(x->fixing, x->nfixing, sizeof(*x->fixing), newest_first);
 	return rc;
@@ -527,15 +556,20 @@ json_t *fw_vuln_cohort_json(const struct fw_vuln_cohort *c)
 static int affected_prepare(struct fw_store *s, void *arg, json_t *record, struct fw_diag *d)
 {
 	struct run *x = arg;
-	json_t *j, *camps;
+	json_t *j, *camps, *rels = NULL;
 	size_t i;
 	int rc;
 
-	rc = fw_vuln_fixes_load(s, &x->a, &x->fixes, d);
+	/* the releases, read once: the fixing versions, the fixing releases,
+	 * the campaigns' releases */
+	rc = fw_registry_release_list(s, &rels, d);
 	if (rc == FW_OK)
-		rc = find_fixing_releases(s, x, d);
+		rc = fixes_from(&x->a, rels, &x->fixes, d);
 	if (rc == FW_OK)
-		rc = find_campaigns(s, x, d);
+		rc = find_fixing_releases(s, x, rels, d);
+	if (rc == FW_OK)
+		rc = find_campaigns(s, x, rels, d);
+	json_decref(rels);
 	if (rc == FW_OK) {
 		rc = fw_store_device_scan(s, device_fn, x, d);
 		if (rc == FW_E_NOMEM)

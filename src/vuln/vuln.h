@@ -164,6 +164,11 @@ void fw_vuln_fixes_free(struct fw_vuln_fixes *f);
  * release's "fixes" or the campaign policy's "remediates" names it; and
  * its signing key is still active (docs/vuln.md). */
 int fw_vuln_release_fixes(const struct fw_vuln_advisory *a, const struct fw_semver *release);
+/* 1 if a release document (as the release list gives it) fixes the
+ * advisory: a release of its product (and family), whose version fixes
+ * it by fw_vuln_release_fixes or whose "fixes" names it (a backport). The
+ * signer's state is not judged here. */
+int fw_vuln_release_doc_fixes(const struct fw_vuln_advisory *a, const json_t *rel);
 
 /* The cohort list held in memory before it is kept: at most this many
  * bytes (a million devices take about 25 MB); over it FW_E_TOO_LARGE. */
