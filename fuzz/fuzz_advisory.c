@@ -104,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(buf);
 		return 0;
 	}
-	CHECK(fw_vuln_id_valid(a.id));
+	CHECK(fw_advisory_id_valid(a.id));
 	CHECK(a.severity >= FW_VULN_LOW && a.severity <= FW_VULN_CRITICAL);
 	CHECK(a.cvss[0] == '\0' || fw_vuln_cvss_check(a.cvss, NULL, NULL) == FW_OK);
 	CHECK(fw_range_parse(a.affected_text, &r, NULL) == FW_OK);

@@ -72,7 +72,7 @@ static void run(const uint8_t *data, size_t size, const char *const *known, size
 	for (i = 0; i < c.n; i++) {
 		const struct fw_vuln_advisory *a = &c.items[i].a;
 
-		CHECK(fw_vuln_id_valid(a->id));
+		CHECK(fw_advisory_id_valid(a->id));
 		CHECK(c.items[i].idx == sentinel.idx && !c.items[i].existed);
 		CHECK(a->severity >= FW_VULN_LOW && a->severity <= FW_VULN_CRITICAL);
 		CHECK(a->cvss[0] == '\0' || fw_vuln_cvss_check(a->cvss, NULL, NULL) == FW_OK);

@@ -398,3 +398,23 @@ void *fw_grow(void *p, size_t *cap, size_t need, size_t elem)
 		*cap = c;
 	return q;
 }
+
+static int alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+int fw_advisory_id_valid(const char *id)
+{
+	size_t i;
+
+	if (id == NULL || !alnum(id[0]))
+		return 0;
+	for (i = 0; id[i]; i++) {
+		if (i >= FW_ADVISORY_ID_MAX)
+			return 0;
+		if (!alnum(id[i]) && id[i] != '.' && id[i] != '_' && id[i] != ':' && id[i] != '-')
+			return 0;
+	}
+	return 1;
+}

@@ -168,6 +168,14 @@ int64_t fw_time_ms(void);
 /* Overwrite secret bytes so the compiler cannot elide it. */
 void fw_wipe(void *p, size_t n);
 
+/* An advisory id (vuln add and import, a campaign policy's remediates,
+ * release add --fixes): 1..FW_ADVISORY_ID_MAX bytes of [A-Za-z0-9._:-],
+ * starting with a letter or a digit (a registry key that also appears in
+ * file names). Untrusted text; 1 or 0. Here because the registry, the
+ * rollout and the vuln modules all judge it. */
+#define FW_ADVISORY_ID_MAX 64
+int fw_advisory_id_valid(const char *id);
+
 /* ---- semantic versions and ranges (semver.c) ---- */
 
 /*

@@ -499,27 +499,9 @@ out:
 
 /* ---- what a release carries besides its artifacts: SBOM, fixes ---- */
 
-#define KIND_ADVISORY "advisory" /* the vuln module's documents (src/vuln/advisory.c) */
-
-/* An advisory id, by the rule of fw_vuln_id_valid (vuln.h): 1-64 bytes of
- * [A-Za-z0-9._:-], starting with a letter or a digit. */
-static int fix_id_ok(const char *id)
-{
-	size_t i;
-
-	for (i = 0; id[i]; i++) {
-		char c = id[i];
-		int an = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-
-		if (i >= FW_RELEASE_FIX_ID_MAX || (!an && (i == 0 || (c != '.' && c != '_' &&
-		                                                      c != ':' && c != '-'))))
-			return 0;
-	}
-	return i > 0;
-}
 
 struct release_fixes {
-	char ids[FW_RELEASE_MAX_FIXES][FW_RELEASE_FIX_ID_MAX + 1];
+	char ids[FW_RELEASE_MAX_FIXES][FW_ADVISORY_ID_MAX + 1];
 	size_t n;
 };
 
@@ -540,11 +522,11 @@ static int fixes_parse(const struct fw_release_target *t, struct release_fixes *
 		                   FW_RELEASE_MAX_FIXES);
 	for (i = 0; i < t->nfixes; i++) {
 		/* shown only when it passed the rule: no control bytes reach the terminal */
-		if (t->fixes[i] == NULL || !fix_id_ok(t->fixes[i]))
+		if (t->fixes[i] == NULL || !fw_advisory_id_valid(t->fixes[i]))
 			return fw_diag_set(d, FW_E_ARG,
 			                   "--fixes: the %zu. one is not an advisory id (1-%d of A-Z a-z "
 			                   "0-9 . _ : -, starting with a letter or digit)",
-			                   i + 1, FW_RELEASE_FIX_ID_MAX);
+			                   i + 1, FW_ADVISORY_ID_MAX);
 		snprintf(f->ids[i], sizeof(f->ids[i]), "%s", t->fixes[i]);
 	}
 	f->n = t->nfixes;
@@ -555,17 +537,39 @@ static int fixes_parse(const struct fw_release_target *t, struct release_fixes *
 	return FW_OK;
 }
 
+int fw_registry_advisory_target(struct fw_store *s, const char *id, char product[FW_FIELD_MAX],
+                                char family[FW_FIELD_MAX], uint64_t *rec, uint8_t rec_lh[32],
+                                struct fw_diag *d)
+{
+	json_t *adv = NULL, *fam;
+	const char *ap;
+	int rc = fw_registry_doc_get(s, FW_REGISTRY_KIND_ADVISORY, id, &adv, d);
+
+	if (rc != FW_OK)
+		return rc;
+	/* only what these judge is read; vuln validates an advisory in full
+	 * wherever it judges devices by it */
+	ap = json_string_value(json_object_get(adv, "product"));
+	fam = json_object_get(adv, "family");
+	if (ap == NULL || strlen(ap) >= FW_FIELD_MAX || (fam && !json_is_null(fam) &&
+	                                                 (!json_is_string(fam) ||
+	                                                  json_string_length(fam) >= FW_FIELD_MAX)) ||
+	    fw_evidence_ref_parse(json_object_get(adv, "added"), rec, rec_lh) != FW_OK)
+		rc = fw_diag_set(d, FW_E_STORE, "advisory %s: the stored document is malformed", id);
+	else {
+		snprintf(product, FW_FIELD_MAX, "%s", ap);
+		snprintf(family, FW_FIELD_MAX, "%s", json_is_string(fam) ? json_string_value(fam) : "");
+	}
+	json_decref(adv);
+	return rc;
+}
+
 /*
  * Each advisory a release fixes exists and is of the release's product
  * (and family, when it names one); with record, the record refs each
- * one's vuln.add record. The advisory documents are read here through the
- * store's documents, not through vuln.h: the vuln module is built on the
- * registry (it reads releases and devices), so the registry cannot call
- * it. Only product, family and the record reference are read; vuln
- * validates an advisory in full wherever it judges devices by it. Called
- * once before anything is written (so a refusal leaves no blob) and again
- * inside the release's transaction, which is what the record is written
- * with.
+ * one's vuln.add record. Called once before anything is written (so a
+ * refusal leaves no blob) and again inside the release's transaction,
+ * which is what the record is written with.
  */
 static int fixes_check(struct fw_store *s, const struct release_fixes *f, const char *product,
                        const char *family, json_t *record, struct fw_diag *d)
@@ -575,37 +579,31 @@ static int fixes_check(struct fw_store *s, const struct release_fixes *f, const 
 	int rc = FW_OK;
 
 	for (i = 0; rc == FW_OK && i < f->n; i++) {
-		json_t *adv = NULL, *fam;
-		const char *ap;
+		char ap[FW_FIELD_MAX], af[FW_FIELD_MAX];
 		uint64_t aidx;
 		uint8_t alh[32];
 
-		rc = fw_registry_doc_get(s, KIND_ADVISORY, f->ids[i], &adv, &why);
+		rc = fw_registry_advisory_target(s, f->ids[i], ap, af, &aidx, alh, &why);
 		if (rc == FW_E_NOT_FOUND)
 			return fw_diag_set(d, rc,
 			                   "--fixes %s: no such advisory (vuln add or vuln import it first)",
 			                   f->ids[i]);
-		if (rc != FW_OK)
-			return fw_diag_set(d, rc, "--fixes %s: %s", f->ids[i], why.msg);
-		ap = json_string_value(json_object_get(adv, "product"));
-		fam = json_object_get(adv, "family");
-		if (ap == NULL || (fam && !json_is_null(fam) && !json_is_string(fam)) ||
-		    fw_evidence_ref_parse(json_object_get(adv, "added"), &aidx, alh) != FW_OK)
-			rc = fw_diag_set(d, FW_E_STORE, "--fixes %s: the stored advisory is malformed",
-			                 f->ids[i]);
+		if (rc == FW_E_STORE)
+			rc = fw_diag_set(d, rc, "--fixes %s: the stored advisory is malformed", f->ids[i]);
+		else if (rc != FW_OK)
+			rc = fw_diag_set(d, rc, "--fixes %s: %s", f->ids[i], why.msg);
 		else if (strcmp(ap, product) != 0)
 			rc = fw_diag_set(d, FW_E_VERIFY,
 			                 "--fixes %s: the advisory is for product '%s', not the release's "
 			                 "'%s'",
 			                 f->ids[i], ap, product);
-		else if (json_is_string(fam) && strcmp(json_string_value(fam), family) != 0)
+		else if (af[0] && strcmp(af, family) != 0)
 			rc = fw_diag_set(d, FW_E_VERIFY,
 			                 "--fixes %s: the advisory is for family '%s', not the release's "
 			                 "'%s'",
-			                 f->ids[i], json_string_value(fam), family);
+			                 f->ids[i], af, family);
 		else if (record && fw_evidence_record_ref(record, aidx, alh) != FW_OK)
 			rc = fw_diag_set(d, FW_E_NOMEM, "out of memory");
-		json_decref(adv);
 	}
 	return rc;
 }

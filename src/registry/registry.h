@@ -94,7 +94,6 @@ struct fw_release_swu {
  */
 #define FW_RELEASE_MAX_SBOM (32u * 1024 * 1024) /* bytes of an SBOM file */
 #define FW_RELEASE_MAX_FIXES 32                 /* advisories one release fixes */
-#define FW_RELEASE_FIX_ID_MAX 64                /* bytes of an advisory id */
 struct fw_release_target {
 	const char *product, *family;  /* required */
 	const char *from;              /* upgrade range (">=2.0.0 <2.4.1"), NULL: any older version */
@@ -135,6 +134,16 @@ struct fw_sbom_info {
  */
 FW_NODISCARD int fw_sbom_parse(const uint8_t *data, size_t len, struct fw_sbom_info *out,
                                struct fw_diag *d);
+/* Advisories are the vuln module's documents (kind "advisory"). The
+ * registry (a release's --fixes) and the rollout (a policy's remediates)
+ * judge them too, and vuln depends on both: they read what they need here.
+ * An advisory's product and family ("" = every family) and its vuln.add
+ * record. FW_E_NOT_FOUND; FW_E_STORE when the document is malformed. */
+#define FW_REGISTRY_KIND_ADVISORY "advisory"
+FW_NODISCARD int fw_registry_advisory_target(struct fw_store *s, const char *id,
+                                             char product[FW_FIELD_MAX],
+                                             char family[FW_FIELD_MAX], uint64_t *rec,
+                                             uint8_t rec_lh[32], struct fw_diag *d);
 /* Releases with a derived "status": "ok" or "signed-by-revoked-key", and
  * "id" (= release_id). */
 FW_NODISCARD int fw_registry_release_list(struct fw_store *s, json_t **releases,

@@ -16,7 +16,6 @@
 #include "registry/registry.h"
 
 #define KIND_CAMPAIGN "campaign"
-#define KIND_ADVISORY "advisory" /* the vuln module's documents */
 
 int fw_campaign_get(struct fw_store *s, const char *id, json_t **doc, struct fw_diag *d)
 {
@@ -48,36 +47,31 @@ int fw_campaign_approval_text(const json_t *doc, uint32_t stage, char *out, size
 	return n > 0 && (size_t)n < cap ? FW_OK : FW_E_TOO_LARGE;
 }
 
-/* Each advisory the policy remediates is in the registry (kind "advisory",
- * read as a document: vuln depends on rollout, not the other way round)
- * and is about the product of the release (doc). */
+/* Each advisory the policy remediates is in the registry (vuln depends on
+ * rollout, not the other way round: fw_registry_advisory_target) and is
+ * about the product of the release (doc). */
 static int check_remediates(struct fw_store *s, const struct fw_campaign_policy *p,
                             const json_t *rel, struct fw_diag *d)
 {
 	const char *product = json_string_value(json_object_get(rel, "product"));
-	const char *ap;
-	json_t *adv = NULL;
+	char ap[FW_FIELD_MAX], af[FW_FIELD_MAX];
+	uint64_t rec;
+	uint8_t lh[32];
 	size_t i;
 	int rc;
 
 	for (i = 0; i < p->nremediates; i++) {
-		rc = fw_registry_doc_get(s, KIND_ADVISORY, p->remediates[i], &adv, d);
+		rc = fw_registry_advisory_target(s, p->remediates[i], ap, af, &rec, lh, d);
 		if (rc == FW_E_NOT_FOUND)
 			return fw_diag_set(d, rc, "remediates: no advisory '%s' (see 'fwtrust vuln list')",
 			                   p->remediates[i]);
 		if (rc != FW_OK)
 			return rc;
-		ap = json_string_value(json_object_get(adv, "product"));
-		if (ap == NULL || product == NULL || strcmp(ap, product) != 0) {
-			rc = fw_diag_set(d, FW_E_CONFLICT,
-			                 "remediates: advisory %s is about product '%s', the release is "
-			                 "for '%s'",
-			                 p->remediates[i], ap ? ap : "?", product ? product : "?");
-			json_decref(adv);
-			return rc;
-		}
-		json_decref(adv);
-		adv = NULL;
+		if (product == NULL || strcmp(ap, product) != 0)
+			return fw_diag_set(d, FW_E_CONFLICT,
+			                   "remediates: advisory %s is about product '%s', the release is "
+			                   "for '%s'",
+			                   p->remediates[i], ap, product ? product : "?");
 	}
 	return FW_OK;
 }

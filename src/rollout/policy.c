@@ -485,25 +485,6 @@ static int parse_targeting(const struct ctx *c, json_t *root, struct fw_campaign
 
 /* ---- remediates: advisory ids ---- */
 
-static int id_char(char ch)
-{
-	return name_char(ch) || ch == ':';
-}
-
-int fw_campaign_advisory_id_valid(const char *id)
-{
-	size_t i;
-
-	/* the vuln module's rule (fw_vuln_id_valid), kept here because vuln
-	 * depends on rollout and not the other way round: it is a registry key */
-	if (id == NULL || !id_char(id[0]) || strchr("._:-", id[0]) != NULL)
-		return 0;
-	for (i = 0; id[i]; i++)
-		if (i >= FW_CAMPAIGN_ADVISORY_MAX || !id_char(id[i]))
-			return 0;
-	return 1;
-}
-
 static int cmp_id(const void *a, const void *b)
 {
 	return strcmp(a, b);
@@ -530,12 +511,12 @@ static int parse_remediates(const struct ctx *c, json_t *root, struct fw_campaig
 		rc = string_value(c, json_array_get(arr, i), item, &s, &len);
 		if (rc != FW_OK)
 			return rc;
-		if (!fw_campaign_advisory_id_valid(s)) {
+		if (!fw_advisory_id_valid(s)) {
 			clean(shown, s, len, SHOWN);
 			return fail(c, FW_E_FORMAT, item,
 			            "\"%s\" is not an advisory id (1..%d of A-Z a-z 0-9 . _ : -, "
 			            "starting with a letter or digit)",
-			            shown, FW_CAMPAIGN_ADVISORY_MAX);
+			            shown, FW_ADVISORY_ID_MAX);
 		}
 		for (j = 0; j < i; j++)
 			if (strcmp(p->remediates[j], s) == 0) {
@@ -559,12 +540,12 @@ int fw_campaign_policy_remediates_add(struct fw_campaign_policy *p, const char *
 
 	if (p == NULL || id == NULL)
 		return fw_diag_set(d, FW_E_ARG, "no policy or no advisory id");
-	if (!fw_campaign_advisory_id_valid(id)) {
+	if (!fw_advisory_id_valid(id)) {
 		clean(shown, id, strlen(id), SHOWN);
 		return fw_diag_set(d, FW_E_ARG,
 		                   "--remediates '%s': not an advisory id (1..%d of A-Z a-z 0-9 . _ : "
 		                   "-, starting with a letter or digit)",
-		                   shown, FW_CAMPAIGN_ADVISORY_MAX);
+		                   shown, FW_ADVISORY_ID_MAX);
 	}
 	n = p->nremediates;
 	for (i = 0; i < n; i++)

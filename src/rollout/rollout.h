@@ -27,7 +27,6 @@
 #define FW_CAMPAIGN_MAX_STAGES 16
 #define FW_CAMPAIGN_MAX_POLICY (64 * 1024) /* bytes of a policy file */
 #define FW_CAMPAIGN_MAX_REMEDIATES 16      /* advisories a campaign names */
-#define FW_CAMPAIGN_ADVISORY_MAX 64        /* bytes of an advisory id */
 
 enum fw_stage_size { FW_STAGE_PERCENT = 1, FW_STAGE_COUNT = 2, FW_STAGE_COHORT = 3 };
 
@@ -65,7 +64,7 @@ struct fw_campaign_policy {
 	struct fw_range versions; /* targeting.versions, parsed (padding zero) */
 	char versions_text[FW_RANGE_MAX + 1]; /* its canonical text (fw_range_format) */
 	size_t nremediates;
-	char remediates[FW_CAMPAIGN_MAX_REMEDIATES][FW_CAMPAIGN_ADVISORY_MAX + 1];
+	char remediates[FW_CAMPAIGN_MAX_REMEDIATES][FW_ADVISORY_ID_MAX + 1];
 	                          /* advisory ids it remediates, sorted by bytes, unique */
 };
 
@@ -99,9 +98,6 @@ FW_NODISCARD int fw_campaign_policy_load(const char *path, struct fw_campaign_po
  */
 json_t *fw_campaign_policy_json(const struct fw_campaign_policy *p);
 
-/* An advisory id as the vuln module defines it (untrusted text): 1..64
- * bytes of [A-Za-z0-9._:-] starting with a letter or a digit. 1 or 0. */
-int fw_campaign_advisory_id_valid(const char *id);
 /*
  * Add an advisory id (untrusted, e.g. --remediates) to p->remediates,
  * kept sorted and unique: an id there already is not added again (FW_OK).

@@ -14,7 +14,6 @@
 #include "evidence/evidence.h"
 #include "registry/registry.h"
 
-#define KIND_ADVISORY "advisory"
 
 static const char *const severities[] = {NULL, "low", "medium", "high", "critical"};
 
@@ -47,26 +46,6 @@ int fw_vuln_severity_parse(const char *s, int *out, struct fw_diag *d)
 		}
 	return fw_diag_set(d, FW_E_ARG, "'%s' is not a severity (low, medium, high, critical)",
 	                   s ? shown(s, 32, b, sizeof(b)) : "(null)");
-}
-
-static int alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-int fw_vuln_id_valid(const char *id)
-{
-	size_t i;
-
-	if (id == NULL || !alnum(id[0]))
-		return 0;
-	for (i = 0; id[i]; i++) {
-		if (i >= FW_VULN_ID_MAX)
-			return 0;
-		if (!alnum(id[i]) && id[i] != '.' && id[i] != '_' && id[i] != ':' && id[i] != '-')
-			return 0;
-	}
-	return 1;
 }
 
 int fw_vuln_cve_valid(const char *cve)
@@ -214,7 +193,7 @@ int fw_vuln_advisory_parse(const struct fw_vuln_input *in, struct fw_vuln_adviso
 	a = calloc(1, sizeof(*a));
 	if (a == NULL)
 		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
-	if (!fw_vuln_id_valid(in->id)) {
+	if (!fw_advisory_id_valid(in->id)) {
 		fw_diag_set(d, rc, "advisory id '%s': 1-%d of A-Z a-z 0-9 . _ : -, starting with a "
 		                   "letter or digit", shown(in->id, 80, b, sizeof(b)), FW_VULN_ID_MAX);
 		goto out;
@@ -332,7 +311,7 @@ static int add_prepare(struct fw_store *s, void *arg, json_t *record, struct fw_
 {
 	struct add *x = arg;
 	json_t *old = NULL;
-	int rc = fw_registry_doc_get(s, KIND_ADVISORY, x->a->id, &old, NULL);
+	int rc = fw_registry_doc_get(s, FW_REGISTRY_KIND_ADVISORY, x->a->id, &old, NULL);
 
 	json_decref(old);
 	if (rc == FW_OK)
@@ -350,7 +329,7 @@ static int add_apply(struct fw_store *s, void *arg, uint64_t idx, const uint8_t 
 	struct add *x = arg;
 
 	json_object_set_new(x->doc, "added", fw_evidence_ref_json(idx, lh));
-	return fw_registry_doc_put(s, KIND_ADVISORY, x->a->id, x->doc, 0, d);
+	return fw_registry_doc_put(s, FW_REGISTRY_KIND_ADVISORY, x->a->id, x->doc, 0, d);
 }
 
 int fw_vuln_add(struct fw_store *s, const struct fw_vuln_advisory *a, const char *actor,
@@ -380,10 +359,10 @@ int fw_vuln_get(struct fw_store *s, const char *id, json_t **doc, struct fw_diag
 	char b[96];
 	int rc;
 
-	if (!fw_vuln_id_valid(id))
+	if (!fw_advisory_id_valid(id))
 		return fw_diag_set(d, FW_E_NOT_FOUND, "no advisory '%s' (see 'fwtrust vuln list')",
 		                   shown(id, 80, b, sizeof(b)));
-	rc = fw_registry_doc_get(s, KIND_ADVISORY, id, doc, d);
+	rc = fw_registry_doc_get(s, FW_REGISTRY_KIND_ADVISORY, id, doc, d);
 	if (rc == FW_E_NOT_FOUND)
 		return fw_diag_set(d, rc, "no advisory '%s' (see 'fwtrust vuln list')", id);
 	return rc;
@@ -391,7 +370,7 @@ int fw_vuln_get(struct fw_store *s, const char *id, json_t **doc, struct fw_diag
 
 int fw_vuln_list(struct fw_store *s, json_t **docs, struct fw_diag *d)
 {
-	return fw_registry_doc_list(s, KIND_ADVISORY, docs, d);
+	return fw_registry_doc_list(s, FW_REGISTRY_KIND_ADVISORY, docs, d);
 }
 
 static const char *jstr(const json_t *o, const char *k)
@@ -485,7 +464,7 @@ static int import_check(struct fw_store *s, const struct fw_vuln_csaf *c, const 
 	json_t *old = NULL;
 	const char *src, *sha;
 	char hex[65];
-	int rc = fw_registry_doc_get(s, KIND_ADVISORY, id, &old, NULL);
+	int rc = fw_registry_doc_get(s, FW_REGISTRY_KIND_ADVISORY, id, &old, NULL);
 
 	*existed = 0;
 	if (rc == FW_E_NOT_FOUND)
@@ -583,7 +562,7 @@ int fw_vuln_import(struct fw_store *s, struct fw_vuln_csaf *c, const uint8_t *da
 			rc = fw_evidence_append(s, rec, &idx[i], lh, d);
 			if (rc == FW_OK)
 				rc = json_object_set_new(doc, "added", fw_evidence_ref_json(idx[i], lh)) == 0
-				         ? fw_registry_doc_put(s, KIND_ADVISORY, it->a.id, doc, 0, d)
+				         ? fw_registry_doc_put(s, FW_REGISTRY_KIND_ADVISORY, it->a.id, doc, 0, d)
 				         : fw_diag_set(d, FW_E_NOMEM, "out of memory");
 		}
 		json_decref(doc);

@@ -695,7 +695,7 @@ static int map_group(struct ctx *c, const json_t *vu, const char *vpath, struct 
 		snprintf(aid, sizeof(aid), "%s", c->out->tracking_id);
 	else
 		snprintf(aid, sizeof(aid), "%s:%zu", c->out->tracking_id, k);
-	if (!fw_vuln_id_valid(aid))
+	if (!fw_advisory_id_valid(aid))
 		return unmapped(c, "document.tracking.id", "'%s' is not an advisory id of ours (1-%d "
 		                "of A-Z a-z 0-9 . _ : -, starting with a letter or digit)",
 		                shown(aid, b1, sizeof(b1)), FW_VULN_ID_MAX);

@@ -77,7 +77,7 @@ int fw_vuln_progress(struct fw_store *s, const char *id, fw_vuln_point_fn fn, vo
 
 	if (n)
 		*n = 0;
-	if (!fw_vuln_id_valid(id))
+	if (!fw_advisory_id_valid(id))
 		return fw_diag_set(d, FW_E_ARG, "'%s' is not an advisory id", id ? id : "(null)");
 	rc = fw_vuln_get(s, id, &doc, d);
 	json_decref(doc);

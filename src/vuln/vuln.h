@@ -19,7 +19,7 @@
 
 /* ---- advisories (advisory.c) ---- */
 
-#define FW_VULN_ID_MAX 64        /* bytes of an advisory id */
+#define FW_VULN_ID_MAX FW_ADVISORY_ID_MAX /* bytes of an advisory id (core.h) */
 #define FW_VULN_TITLE_MAX 512    /* bytes of a title */
 #define FW_VULN_CVSS_MAX 160     /* bytes of a CVSS vector */
 #define FW_VULN_MAX_CVES 32      /* CVE ids of one advisory */
@@ -35,9 +35,6 @@ enum fw_vuln_severity {
 const char *fw_vuln_severity_name(int sev);
 FW_NODISCARD int fw_vuln_severity_parse(const char *s, int *out, struct fw_diag *d);
 
-/* An advisory id: 1..FW_VULN_ID_MAX bytes of [A-Za-z0-9._:-], starting with
- * a letter or a digit (it is a registry key and appears in file names). */
-int fw_vuln_id_valid(const char *id);
 /* A CVE id: "CVE-" four-digit year "-" 4..19 digits. */
 int fw_vuln_cve_valid(const char *cve);
 

@@ -819,9 +819,9 @@ static void t_remediates(void)
 	}
 	CHECK_EQ(fw_campaign_policy_remediates_add(q, "FWT-17", &d), FW_E_TOO_LARGE);
 	CHECK_EQ(fw_campaign_policy_remediates_add(q, "FWT-1", &d), FW_OK); /* there already */
-	CHECK(fw_campaign_advisory_id_valid("FWT-2026-0001"));
-	CHECK(!fw_campaign_advisory_id_valid(":x"));
-	CHECK(!fw_campaign_advisory_id_valid(NULL));
+	CHECK(fw_advisory_id_valid("FWT-2026-0001"));
+	CHECK(!fw_advisory_id_valid(":x"));
+	CHECK(!fw_advisory_id_valid(NULL));
 	free(p);
 	free(q);
 }
