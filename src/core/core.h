@@ -149,6 +149,10 @@ FW_NODISCARD int fw_json_canonical(const void *v, char **out, size_t *len, struc
  * several times faster for canonical records (the top level is split by
  * hand; nested values and escaped strings go to jansson). */
 void *fw_json_load_record(const char *s, size_t len);
+/* 1 if arr (a jansson value) is an array holding the string s; anything
+ * else holds nothing (lists read tolerantly from documents and records:
+ * a release's "fixes", a policy's "remediates"). */
+int fw_json_has_string(const void *arr, const char *s);
 /* The same form written piece by piece, for a writer that knows its keys
  * (eligibility decision records): a growing buffer that remembers running
  * out of memory instead of failing each call (check .oom at the end).

@@ -397,3 +397,16 @@ void *fw_json_load_record(const char *s, size_t len)
 	json_decref(o);
 	return json_loadb(s, len, 0, NULL);
 }
+
+int fw_json_has_string(const void *arr, const char *s)
+{
+	const json_t *v;
+	size_t i;
+
+	if (s == NULL)
+		return 0;
+	json_array_foreach((const json_t *)arr, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+			return 1;
+	return 0;
+}

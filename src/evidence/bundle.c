@@ -400,12 +400,9 @@ static int is_member(struct exp *x, const uint8_t *rec, size_t len)
 /* Does a record's (or document's) "fixes" array name the advisory? */
 static int fixes_names(const uint8_t *rec, size_t len, const char *id)
 {
-	json_t *j = json_loadb((const char *)rec, len, 0, NULL), *v;
-	size_t i;
-	int yes = 0;
+	json_t *j = json_loadb((const char *)rec, len, 0, NULL);
+	int yes = fw_json_has_string(json_object_get(j, "fixes"), id);
 
-	json_array_foreach(json_object_get(j, "fixes"), i, v)
-		yes |= json_is_string(v) && strcmp(json_string_value(v), id) == 0;
 	json_decref(j);
 	return yes;
 }
@@ -772,18 +769,15 @@ static int match_adv_campaign(void *arg, const char *id, const char *doc)
 {
 	struct adv_match *m = arg;
 	struct exp *x = m->x;
-	json_t *j = json_loads(doc, 0, NULL), *v, *r = NULL;
+	json_t *j = json_loads(doc, 0, NULL), *r = NULL;
 	const char *rel = json_string_value(json_object_get(j, "release_id"));
 	char *rdoc = NULL;
-	size_t i;
-	int yes = 0;
+	int yes = fw_json_has_string(json_object_get(json_object_get(j, "policy"), "remediates"),
+	                             m->id);
 
-	json_array_foreach(json_object_get(json_object_get(j, "policy"), "remediates"), i, v)
-		yes |= json_is_string(v) && strcmp(json_string_value(v), m->id) == 0;
 	if (!yes && rel && fw_store_object_get(x->s, "release", rel, &rdoc, NULL) == FW_OK) {
 		r = json_loads(rdoc, 0, NULL);
-		json_array_foreach(json_object_get(r, "fixes"), i, v)
-			yes |= json_is_string(v) && strcmp(json_string_value(v), m->id) == 0;
+		yes = fw_json_has_string(json_object_get(r, "fixes"), m->id);
 	}
 	free(rdoc);
 	json_decref(r);

@@ -2027,13 +2027,7 @@ static json_t *why_json(struct sum *s, const json_t *why)
 /* Does a campaign's policy name the advisory in "remediates"? */
 static int camp_remediates(const struct camp *c, const char *id)
 {
-	const json_t *v;
-	size_t i;
-
-	json_array_foreach(json_object_get(c->policy, "remediates"), i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
-			return 1;
-	return 0;
+	return fw_json_has_string(json_object_get(c->policy, "remediates"), id);
 }
 
 static json_t *advisory_json(struct sum *s, const struct advis *a)

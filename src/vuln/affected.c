@@ -158,20 +158,6 @@ static void idset_clear(struct idset *t)
 
 /* ---- releases that name the advisory fixed ---- */
 
-/* A release's "fixes" names the advisory (read tolerantly: anything but
- * an array of strings names nothing). */
-static int names(const json_t *arr, const char *id)
-{
-	const json_t *v;
-	size_t i;
-
-	json_array_foreach(arr, i, v) {
-		if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* A release of the advisory's product (and family, when it names one):
  * only such a release can say it fixes the advisory (release add refuses
  * any other; this holds a document edited since to the same rule). */
@@ -192,7 +178,7 @@ int fw_vuln_release_doc_fixes(const struct fw_vuln_advisory *a, const json_t *re
 	 * version */
 	return release_of(a, rel) &&
 	       ((ver && fw_semver_parse(ver, &v, NULL) == FW_OK && fw_vuln_release_fixes(a, &v)) ||
-	        names(json_object_get(rel, "fixes"), a->id));
+	        fw_json_has_string(json_object_get(rel, "fixes"), a->id));
 }
 
 /* a version of a family that fixes the advisory by its release's fixes */
@@ -252,7 +238,7 @@ static int fixes_from(const struct fw_vuln_advisory *a, const json_t *rels,
 		const char *ver = json_string_value(json_object_get(rel, "version"));
 		struct fixing *f;
 
-		if (ver == NULL || !release_of(a, rel) || !names(json_object_get(rel, "fixes"), a->id))
+		if (ver == NULL || !release_of(a, rel) || !fw_json_has_string(json_object_get(rel, "fixes"), a->id))
 			continue;
 		f = fw_grow(x->fix, &x->capfix, x->nfix + 1, sizeof(*f));
 		if (f == NULL) {
@@ -369,7 +355,7 @@ static int find_campaigns(struct fw_store *s, struct run *x, const json_t *rels,
 		if (signed_ok(rel) &&
 		    (fw_vuln_release_doc_fixes(&x->a, rel) ||
 		     (release_of(&x->a, rel) &&
-		      names(json_object_get(json_object_get(c, "policy"), "remediates"), x->a.id)))) {
+		      fw_json_has_string(json_object_get(json_object_get(c, "policy"), "remediates"), x->a.id)))) {
 			if (x->ncampaigns == MAX_CAMPAIGNS) {
 				rc = fw_diag_set(d, FW_E_CONFLICT,
 				                 "more than %d campaigns remediate advisory %s",
