@@ -1891,14 +1891,13 @@ static void check_advisory(struct ver *v, uint64_t idx, json_t *j)
  * <fw_version>" lines) */
 static void check_cohort(struct ver *v, uint64_t idx, json_t *j)
 {
-	static const char *const names[] = {"isolated", "cannot_be_remediated", "being_remediated",
-	                                    "exposed", "remediated"};
 	const json_t *counts = json_object_get(j, "counts"), *why = json_object_get(j, "exposed_why");
 	const json_t *e;
 	char name[200], safe[100];
 	uint8_t *data = NULL;
 	size_t len = 0, k, lines = 0, at = 0;
-	int64_t got[5] = {0}, eligible = 0, no_release = 0;
+	int64_t got[FW_REPORT_VULN_BUCKETS] = {0}, eligible = 0, no_release = 0;
+	const char *bn;
 	json_t *reasons = json_object(); /* code -> exposed devices ineligible for it */
 
 	safe_name(str(j, "advisory"), safe, sizeof(safe));
@@ -1920,10 +1919,10 @@ static void check_cohort(struct ver *v, uint64_t idx, json_t *j)
 		}
 		b = sp + 1;
 		sp2 = memchr(b, ' ', (size_t)(nl - b));
-		for (k = 0; sp2 && k < 5; k++)
-			if ((size_t)(sp2 - b) == strlen(names[k]) && memcmp(b, names[k], strlen(names[k])) == 0)
+		for (k = 0; sp2 && (bn = fw_report_vuln_bucket((int)k)) != NULL; k++)
+			if ((size_t)(sp2 - b) == strlen(bn) && memcmp(b, bn, strlen(bn)) == 0)
 				break;
-		if (sp2 == NULL || k == 5) {
+		if (sp2 == NULL || fw_report_vuln_bucket((int)k) == NULL) {
 			finding(v, "vuln.cohort_mismatch", name, idx, "line %zu names no bucket",
 			        lines + 1);
 			free(data);
@@ -1933,7 +1932,7 @@ static void check_cohort(struct ver *v, uint64_t idx, json_t *j)
 		got[k]++;
 		lines++;
 		/* an exposed device's why: after its version */
-		if (k == 3 && reasons) {
+		if (k == FW_REPORT_VULN_EXPOSED && reasons) {
 			const char *w = memchr(sp2 + 1, ' ', (size_t)(nl - sp2 - 1));
 			char code[64];
 
@@ -1983,12 +1982,12 @@ static void check_cohort(struct ver *v, uint64_t idx, json_t *j)
 			        (unsigned long long)idx);
 	}
 	json_decref(reasons);
-	for (k = 0; k < 5; k++)
-		if (got[k] != json_integer_value(json_object_get(counts, names[k])))
+	for (k = 0; (bn = fw_report_vuln_bucket((int)k)) != NULL; k++)
+		if (got[k] != json_integer_value(json_object_get(counts, bn)))
 			finding(v, "vuln.cohort_mismatch", name, idx,
 			        "the list has %lld device(s) %s, record %llu counts %lld", (long long)got[k],
-			        names[k], (unsigned long long)idx,
-			        (long long)json_integer_value(json_object_get(counts, names[k])));
+			        bn, (unsigned long long)idx,
+			        (long long)json_integer_value(json_object_get(counts, bn)));
 	if ((json_int_t)lines != json_integer_value(json_object_get(j, "cohort")))
 		finding(v, "vuln.cohort_mismatch", name, idx,
 		        "the list has %zu device(s), record %llu counts a cohort of %lld", lines,

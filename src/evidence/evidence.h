@@ -341,6 +341,14 @@ FW_NODISCARD int fw_report_add(struct fw_report *r, uint64_t idx, const json_t *
  * naming the log's vkey; NULL on allocation failure. */
 json_t *fw_report_summary(struct fw_report *r, const struct fw_checkpoint *anchor,
                           const char *log_vkey);
+/* The buckets of an advisory's cohort as vuln.affected records and their
+ * lists name them (docs/vuln.md), k = 0..4: isolated, cannot_be_remediated,
+ * being_remediated, exposed (FW_REPORT_VULN_EXPOSED), remediated; NULL
+ * past them. The vuln module writes them; evidence, below it, reads them
+ * by this one list. */
+#define FW_REPORT_VULN_BUCKETS 5
+#define FW_REPORT_VULN_EXPOSED 3
+const char *fw_report_vuln_bucket(int k);
 /* report.html for a summary: one self-contained file (inline CSS and SVG,
  * no script, no external assets) that prints well. */
 FW_NODISCARD int fw_report_html(const json_t *summary, FILE *out, struct fw_diag *d);

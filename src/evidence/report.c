@@ -55,8 +55,15 @@ static const char *const state_names[S_N] = {"pending",   "eligible", "ineligibl
 /* Buckets of an advisory's affected cohort, as vuln.affected records name
  * them (docs/vuln.md), in the order they are decided. */
 enum { VB_ISOLATED, VB_CANNOT, VB_REMEDIATING, VB_EXPOSED, VB_REMEDIATED, VB_N };
+_Static_assert(VB_N == FW_REPORT_VULN_BUCKETS && VB_EXPOSED == FW_REPORT_VULN_EXPOSED,
+               "the buckets of evidence.h");
 static const char *const vb_names[VB_N] = {"isolated", "cannot_be_remediated",
                                            "being_remediated", "exposed", "remediated"};
+
+const char *fw_report_vuln_bucket(int k)
+{
+	return k >= 0 && k < VB_N ? vb_names[k] : NULL;
+}
 
 /* A small sample of record indexes (the first ones) and how many there were. */
 struct sample {
