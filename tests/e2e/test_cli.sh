@@ -2,27 +2,12 @@
 # End-to-end tests of the fwtrust CLI: the real binary, real files, real
 # openssl as an independent check. Usage: tests/e2e/test_cli.sh path/to/fwtrust
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 FW=$(realpath "${1:?usage: test_cli.sh FWTRUST}")
 VECTORS=$(cd "$(dirname "$0")/../vectors" && pwd)
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 2
-
-pass=0 fail=0 name=""
-begin() { name=$1; failed=0; }
-bad() { echo "  $name: $*"; failed=1; }
-end() { if [ "$failed" -eq 0 ]; then pass=$((pass+1)); echo "ok   $name"; else fail=$((fail+1)); echo "FAIL $name"; fi; }
-
-# run CMD...: captures stdout in $out, stderr in $err, exit code in $rc
-run() { "$@" >"$T/.out" 2>"$T/.err"; rc=$?; out=$(cat "$T/.out"); err=$(cat "$T/.err"); }
-expect_rc() { [ "$rc" -eq "$1" ] || bad "exit $rc, expected $1 (stderr: $err)"; }
-expect_err() { printf '%s' "$err" | grep -q -- "$1" || bad "stderr lacks '$1': $err"; }
-expect_out() { printf '%s' "$out" | grep -q -- "$1" || bad "stdout lacks '$1': $out"; }
-one_line_err() { [ "$(printf '%s\n' "$err" | grep -c .)" -eq 1 ] || bad "expected one error line, got: $err"; }
-flip_byte() { # file offset: xor one byte with 0x01 in place
-  local b; b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
-  printf "$(printf '\\%03o' $(( b ^ 1 )))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
-}
 
 V=fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe
 C=1492af14-2569-5e48-bf42-9b2d51f2ab45

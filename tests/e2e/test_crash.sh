@@ -7,6 +7,7 @@
 # there, and only whole batches may have been added.
 # Usage: tests/e2e/test_crash.sh BUILD_DIR
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 B=$(realpath "${1:?usage: test_crash.sh BUILD_DIR}")
 FW=$B/fwtrust
 W=$B/tests/crash_writer
@@ -16,12 +17,6 @@ T=$(mktemp -d)
 writer=""
 trap '[ -n "$writer" ] && kill -9 "$writer" 2>/dev/null; rm -rf "$T"' EXIT
 cd "$T" || exit 2
-
-pass=0 fail=0 name=""
-begin() { name=$1; failed=0; }
-bad() { echo "  $name: $*"; failed=1; }
-end() { if [ "$failed" -eq 0 ]; then pass=$((pass+1)); echo "ok   $name"; else fail=$((fail+1)); echo "FAIL $name"; fi; }
-run() { "$@" >"$T/.out" 2>"$T/.err"; rc=$?; out=$(<"$T/.out"); err=$(<"$T/.err"); }
 
 [ -x "$FW" ] && [ -x "$W" ] || { echo "FAIL setup: $FW or $W missing"; echo "RESULT 0 1"; exit 1; }
 

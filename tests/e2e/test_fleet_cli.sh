@@ -8,6 +8,7 @@
 # every refusal is checked for its exit code and its one stderr line.
 # Usage: tests/e2e/test_fleet_cli.sh BUILD_DIR
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 B=$(realpath "${1:?usage: test_fleet_cli.sh BUILD_DIR}")
 FW=$B/fwtrust
 MKFLEET=$B/tests/mkfleet
@@ -17,16 +18,6 @@ cd "$T" || exit 2
 export FWTRUST_ACTOR=test:fleet-cli
 export FWTRUST_DB=$T/s.db
 
-pass=0 fail=0 name=""
-begin() { name=$1; failed=0; }
-bad() { echo "  $name: $*"; failed=1; }
-end() { if [ "$failed" -eq 0 ]; then pass=$((pass+1)); echo "ok   $name"; else fail=$((fail+1)); echo "FAIL $name"; fi; }
-run() { "$@" >"$T/.out" 2>"$T/.err"; rc=$?; out=$(<"$T/.out"); err=$(<"$T/.err"); }
-expect_rc() { [ "$rc" -eq "$1" ] || bad "exit $rc, expected $1 (stderr: $err)"; }
-expect_err() { printf '%s' "$err" | grep -q -- "$1" || bad "stderr lacks '$1': $err"; }
-expect_out() { printf '%s' "$out" | grep -q -- "$1" || bad "stdout lacks '$1': $out"; }
-one_line_err() { [ "$(printf '%s\n' "$err" | grep -c .)" -eq 1 ] || bad "expected one error line, got: $err"; }
-log_size() { sqlite3 "$FWTRUST_DB" 'SELECT count(*) FROM evidence_leaves'; }
 devices() { sqlite3 "$FWTRUST_DB" 'SELECT count(*) FROM devices'; }
 
 command -v sqlite3 >/dev/null || { echo "FAIL setup: the sqlite3 CLI is missing"; echo "RESULT 0 1"; exit 1; }

@@ -8,6 +8,7 @@
 # remediating; audit verify passes over it all.
 # Usage: tests/e2e/test_release_sbom.sh BUILD_DIR
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 B=$(realpath "${1:?usage: test_release_sbom.sh BUILD_DIR}")
 FW=$B/fwtrust
 MKFLEET=$B/tests/mkfleet
@@ -18,26 +19,12 @@ cd "$T" || exit 2
 export FWTRUST_ACTOR=test:sbom
 export FWTRUST_DB=$T/s.db
 
-pass=0 fail=0 name=""
-begin() { name=$1; failed=0; }
-bad() { echo "  $name: $*"; failed=1; }
-end() { if [ "$failed" -eq 0 ]; then pass=$((pass+1)); echo "ok   $name"; else fail=$((fail+1)); echo "FAIL $name"; fi; }
-run() { "$@" >"$T/.out" 2>"$T/.err"; rc=$?; out=$(<"$T/.out"); err=$(<"$T/.err"); }
-expect_rc() { [ "$rc" -eq "$1" ] || bad "exit $rc, expected $1 (stderr: $err)"; }
+# a fixed string, not lib.sh's pattern: the messages quote JSON paths
 expect_err() { printf '%s' "$err" | grep -qF -- "$1" || bad "stderr lacks '$1': $err"; }
-expect_out() { printf '%s' "$out" | grep -q -- "$1" || bad "stdout lacks '$1': $out"; }
-one_line_err() { [ "$(printf '%s\n' "$err" | grep -c .)" -eq 1 ] || bad "expected one error line, got: $err"; }
-log_size() { sqlite3 "$FWTRUST_DB" 'SELECT count(*) FROM evidence_leaves'; }
 blobs() { find "$T/s.db.objects/sha256" -type f 2>/dev/null | wc -l; }
-js() { python3 -c "import json,sys; d=json.load(open('$T/.out')); print($1)" 2>&1; }
-expect_js() { # EXPR WANT
-  local got; got=$(js "$1")
-  [ "$got" = "$2" ] || bad "$1 is '$got', expected '$2'"
-}
 
 command -v sqlite3 >/dev/null || { echo "FAIL setup: the sqlite3 CLI is missing"; echo "RESULT 0 1"; exit 1; }
 command -v python3 >/dev/null || { echo "FAIL setup: python3 is missing"; echo "RESULT 0 1"; exit 1; }
-setup() { "$@" >/dev/null 2>&1 || { echo "FAIL setup: $*"; echo "RESULT 0 1"; exit 1; }; }
 mkdir fleet && setup "$MKFLEET" fleet 150
 setup "$FW" init --origin test.example/sbom
 V=fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe

@@ -8,6 +8,7 @@
 # fwtrust, and the store's refusal to delete or rewrite evidence.
 # Usage: tests/e2e/test_retention.sh BUILD_DIR
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 B=$(realpath "${1:?usage: test_retention.sh BUILD_DIR}")
 FW=$B/fwtrust
 T=$(mktemp -d)
@@ -16,23 +17,8 @@ cd "$T" || exit 2
 export FWTRUST_ACTOR=test:retention
 export FWTRUST_DB=$T/s.db
 
-pass=0 fail=0 name=""
-begin() { name=$1; failed=0; }
-bad() { echo "  $name: $*"; failed=1; }
-end() { if [ "$failed" -eq 0 ]; then pass=$((pass+1)); echo "ok   $name"; else fail=$((fail+1)); echo "FAIL $name"; fi; }
-run() { "$@" >"$T/.out" 2>"$T/.err"; rc=$?; out=$(<"$T/.out"); err=$(<"$T/.err"); }
-expect_rc() { [ "$rc" -eq "$1" ] || bad "exit $rc, expected $1 (stderr: $err)"; }
-expect_err() { printf '%s' "$err" | grep -q -- "$1" || bad "stderr lacks '$1': $err"; }
-expect_out() { printf '%s' "$out" | grep -q -- "$1" || bad "stdout lacks '$1': $out"; }
-one_line_err() { [ "$(printf '%s\n' "$err" | grep -c .)" -eq 1 ] || bad "expected one error line, got: $err"; }
-log_size() { sqlite3 "$FWTRUST_DB" 'SELECT count(*) FROM evidence_leaves'; }
 meta() { sqlite3 "$FWTRUST_DB" "SELECT value FROM meta WHERE key = '$1'"; }
 # js EXPR: a Python expression over d, the JSON document printed last
-js() { python3 -c "import json,sys; d=json.load(open('$T/.out')); print($1)" 2>&1; }
-expect_js() { # EXPR WANT
-  local got; got=$(js "$1")
-  [ "$got" = "$2" ] || bad "$1 is '$got', expected '$2'"
-}
 # the last record of the log, as a Python dict in r
 last_record() { "$FW" audit show --index $(($(log_size) - 1)) > "$T/.rec"; }
 rs() { python3 -c "import json; r=json.load(open('$T/.rec')); print($1)" 2>&1; }
@@ -48,7 +34,6 @@ unchanged() { # LOGSIZE SETTING
 
 command -v sqlite3 >/dev/null || { echo "FAIL setup: the sqlite3 CLI is missing"; echo "RESULT 0 1"; exit 1; }
 command -v python3 >/dev/null || { echo "FAIL setup: python3 is missing"; echo "RESULT 0 1"; exit 1; }
-setup() { "$@" >/dev/null 2>&1 || { echo "FAIL setup: $*"; echo "RESULT 0 1"; exit 1; }; }
 setup "$FW" init --origin test.example/retention
 for k in alice bob carol; do setup "$FW" key generate --alg ed25519 --out $k; done
 setup "$FW" operator add alice --role admin --pub alice.pub

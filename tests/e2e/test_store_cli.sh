@@ -5,6 +5,7 @@
 # one refusal checked for its exit code and its one stderr line.
 # Usage: tests/e2e/test_store_cli.sh path/to/fwtrust
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 FW=$(realpath "${1:?usage: test_store_cli.sh FWTRUST}")
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -12,23 +13,9 @@ cd "$T" || exit 2
 export FWTRUST_ACTOR=test:store-cli
 unset FWTRUST_DB
 
-pass=0 fail=0 name=""
-begin() { name=$1; failed=0; }
-bad() { echo "  $name: $*"; failed=1; }
-end() { if [ "$failed" -eq 0 ]; then pass=$((pass+1)); echo "ok   $name"; else fail=$((fail+1)); echo "FAIL $name"; fi; }
-
-# run CMD...: captures stdout in $out, stderr in $err, exit code in $rc
-run() { "$@" >"$T/.out" 2>"$T/.err"; rc=$?; out=$(<"$T/.out"); err=$(<"$T/.err"); }
-expect_rc() { [ "$rc" -eq "$1" ] || bad "exit $rc, expected $1 (stderr: $err)"; }
-expect_err() { printf '%s' "$err" | grep -q -- "$1" || bad "stderr lacks '$1': $err"; }
-expect_out() { printf '%s' "$out" | grep -q -- "$1" || bad "stdout lacks '$1': $out"; }
 no_out() { printf '%s' "$out" | grep -q -- "$1" && bad "stdout has '$1': $out"; }
-one_line_err() { [ "$(printf '%s\n' "$err" | grep -c .)" -eq 1 ] || bad "expected one error line, got: $err"; }
-flip_byte() { # file offset: xor one byte with 0x01 in place
-  local b; b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
-  printf "$(printf '\\%03o' $(( b ^ 1 )))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
-}
-# number of records in the log (read directly: cheaper than 'audit verify')
+# number of records in the log of store $1 (default s.db; lib.sh's reads
+# $FWTRUST_DB, unset here), read directly: cheaper than 'audit verify'
 log_size() { sqlite3 "${1:-s.db}" 'SELECT count(*) FROM evidence_leaves'; }
 state() { # fingerprint of a store: files and their contents
   (ls -la --time-style=+ "$@" 2>&1; cat "$@" 2>/dev/null) | md5sum

@@ -13,6 +13,7 @@
 # second. Each run gets its own TMPDIR (IPC sockets and extracted files).
 # Usage: tests/e2e/test_swu.sh BUILD_DIR
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 B=$(realpath "${1:?usage: test_swu.sh BUILD_DIR}")
 FW=$B/fwtrust
 T=$(mktemp -d)
@@ -21,18 +22,6 @@ cd "$T" || exit 2
 export FWTRUST_ACTOR=test:swu
 export FWTRUST_DB=$T/s.db
 
-pass=0 fail=0 name=""
-begin() { name=$1; failed=0; }
-bad() { echo "  $name: $*"; failed=1; }
-end() { if [ "$failed" -eq 0 ]; then pass=$((pass+1)); echo "ok   $name"; else fail=$((fail+1)); echo "FAIL $name"; fi; }
-run() { "$@" >"$T/.out" 2>"$T/.err"; rc=$?; out=$(<"$T/.out"); err=$(<"$T/.err"); }
-expect_rc() { [ "$rc" -eq "$1" ] || bad "exit $rc, expected $1 (stderr: $err)"; }
-expect_err() { printf '%s' "$err" | grep -q -- "$1" || bad "stderr lacks '$1': $err"; }
-expect_out() { printf '%s' "$out" | grep -q -- "$1" || bad "stdout lacks '$1': $out"; }
-one_line_err() { [ "$(printf '%s\n' "$err" | grep -c .)" -eq 1 ] || bad "expected one error line, got: $err"; }
-log_size() { sqlite3 "$FWTRUST_DB" 'SELECT count(*) FROM evidence_leaves'; }
-js() { python3 -c "import json,sys; d=json.load(open('$T/.out')); print($1)" 2>&1; }
-expect_js() { local got; got=$(js "$1"); [ "$got" = "$2" ] || bad "$1 is '$got', expected '$2'"; }
 
 SIGRACE="cannot be parsed as DER-encoded CMS|sw-description.sig cannot be opened"
 # swu CERT FILE [swupdate args...]: run swupdate, log in $swlog
@@ -68,15 +57,10 @@ i = b.index(n); h = i - 110
 print(h + 110 + len(n) + (4 - (110 + len(n)) % 4) % 4)
 EOF
 }
-flip_byte() { # file offset: xor one byte with 0x01 in place
-  local b; b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
-  printf "$(printf '\\%03o' $(( b ^ 1 )))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
-}
 
 for tool in swupdate openssl python3 sqlite3 sha1sum md5sum; do
   command -v "$tool" >/dev/null || { echo "FAIL setup: $tool is missing (scripts/install-deps.sh)"; echo "RESULT 0 1"; exit 1; }
 done
-setup() { "$@" >/dev/null 2>&1 || { echo "FAIL setup: $*"; echo "RESULT 0 1"; exit 1; }; }
 setup openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout p256.key \
   -out p256.pem -days 30 -subj /CN=swu-p256
 setup openssl req -x509 -newkey rsa:2048 -nodes -keyout rsa.key -out rsa.pem -days 30 -subj /CN=swu-rsa

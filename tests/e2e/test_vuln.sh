@@ -10,6 +10,7 @@
 # an unchanged log.
 # Usage: tests/e2e/test_vuln.sh BUILD_DIR
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 B=$(realpath "${1:?usage: test_vuln.sh BUILD_DIR}")
 FW=$B/fwtrust
 MKFLEET=$B/tests/mkfleet
@@ -19,25 +20,8 @@ cd "$T" || exit 2
 export FWTRUST_ACTOR=test:vuln
 export FWTRUST_DB=$T/s.db
 
-pass=0 fail=0 name=""
-begin() { name=$1; failed=0; }
-bad() { echo "  $name: $*"; failed=1; }
-end() { if [ "$failed" -eq 0 ]; then pass=$((pass+1)); echo "ok   $name"; else fail=$((fail+1)); echo "FAIL $name"; fi; }
-run() { "$@" >"$T/.out" 2>"$T/.err"; rc=$?; out=$(<"$T/.out"); err=$(<"$T/.err"); }
-expect_rc() { [ "$rc" -eq "$1" ] || bad "exit $rc, expected $1 (stderr: $err)"; }
-expect_err() { printf '%s' "$err" | grep -q -- "$1" || bad "stderr lacks '$1': $err"; }
-expect_out() { printf '%s' "$out" | grep -q -- "$1" || bad "stdout lacks '$1': $out"; }
-one_line_err() { [ "$(printf '%s\n' "$err" | grep -c .)" -eq 1 ] || bad "expected one error line, got: $err"; }
-log_size() { sqlite3 "$FWTRUST_DB" 'SELECT count(*) FROM evidence_leaves'; }
-js() { python3 -c "import json,sys; d=json.load(open('$T/.out')); print($1)" 2>&1; }
-expect_js() { # EXPR WANT
-  local got; got=$(js "$1")
-  [ "$got" = "$2" ] || bad "$1 is '$got', expected '$2'"
-}
-
 command -v sqlite3 >/dev/null || { echo "FAIL setup: the sqlite3 CLI is missing"; echo "RESULT 0 1"; exit 1; }
 command -v python3 >/dev/null || { echo "FAIL setup: python3 is missing"; echo "RESULT 0 1"; exit 1; }
-setup() { "$@" >/dev/null 2>&1 || { echo "FAIL setup: $*"; echo "RESULT 0 1"; exit 1; }; }
 mkdir fleet && setup "$MKFLEET" fleet 150
 setup "$FW" init --origin test.example/vuln
 V=fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe

@@ -8,6 +8,7 @@
 # document again writes nothing; the log verifies at the end.
 # Usage: tests/e2e/test_vuln_csaf.sh BUILD_DIR
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 B=$(realpath "${1:?usage: test_vuln_csaf.sh BUILD_DIR}")
 FW=$B/fwtrust
 DATA=$(realpath "$(dirname "$0")/../data/csaf")
@@ -17,23 +18,11 @@ cd "$T" || exit 2
 export FWTRUST_ACTOR=test:csaf
 export FWTRUST_DB=$T/s.db
 
-pass=0 fail=0 name=""
-begin() { name=$1; failed=0; }
-bad() { echo "  $name: $*"; failed=1; }
-end() { if [ "$failed" -eq 0 ]; then pass=$((pass+1)); echo "ok   $name"; else fail=$((fail+1)); echo "FAIL $name"; fi; }
-run() { "$@" >"$T/.out" 2>"$T/.err"; rc=$?; out=$(<"$T/.out"); err=$(<"$T/.err"); }
-expect_rc() { [ "$rc" -eq "$1" ] || bad "exit $rc, expected $1 (stderr: $err)"; }
+# fixed strings, not lib.sh's patterns: the messages quote JSON paths ([0], .)
 expect_err() { printf '%s' "$err" | grep -qF -- "$1" || bad "stderr lacks '$1': $err"; }
 expect_out() { printf '%s' "$out" | grep -qF -- "$1" || bad "stdout lacks '$1': $out"; }
-one_line_err() { [ "$(printf '%s\n' "$err" | grep -c .)" -eq 1 ] || bad "expected one error line, got: $err"; }
-log_size() { sqlite3 "$FWTRUST_DB" 'SELECT count(*) FROM evidence_leaves'; }
 advisories() { "$FW" vuln list --json 2>/dev/null | python3 -c "import json,sys; print(' '.join(a['advisory'] for a in json.load(sys.stdin)))"; }
 blobs() { find "$T/s.db.objects" -type f 2>/dev/null | wc -l; }
-js() { python3 -c "import json,sys; d=json.load(open('$T/.out')); print($1)" 2>&1; }
-expect_js() { # EXPR WANT
-  local got; got=$(js "$1")
-  [ "$got" = "$2" ] || bad "$1 is '$got', expected '$2'"
-}
 unchanged() { # LOG_SIZE ADVISORIES BLOBS
   [ "$(log_size)" = "$1" ] || bad "the log changed: $(log_size) records, expected $1"
   [ "$(advisories)" = "$2" ] || bad "advisories changed: '$(advisories)', expected '$2'"
@@ -42,7 +31,6 @@ unchanged() { # LOG_SIZE ADVISORIES BLOBS
 
 command -v sqlite3 >/dev/null || { echo "FAIL setup: the sqlite3 CLI is missing"; echo "RESULT 0 1"; exit 1; }
 command -v python3 >/dev/null || { echo "FAIL setup: python3 is missing"; echo "RESULT 0 1"; exit 1; }
-setup() { "$@" >/dev/null 2>&1 || { echo "FAIL setup: $*"; echo "RESULT 0 1"; exit 1; }; }
 setup "$FW" init --origin test.example/csaf
 cat > devices.csv <<EOF
 device_id,product,family,hw_revision,fw_version,support_until,lifecycle
