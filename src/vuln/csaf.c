@@ -476,7 +476,19 @@ static int check_ids(struct ctx *c, const json_t *o, const char *key, const char
 	return rc;
 }
 
+/* CVSS v3 baseSeverity; LOW..CRITICAL are our FW_VULN_LOW..FW_VULN_CRITICAL */
 static const char *const base_severities[] = {"NONE", "LOW", "MEDIUM", "HIGH", "CRITICAL"};
+
+/* a baseSeverity's index in base_severities, or -1 */
+static int base_severity(const char *s)
+{
+	int k;
+
+	for (k = 0; s && k < 5; k++)
+		if (strcmp(s, base_severities[k]) == 0)
+			return k;
+	return -1;
+}
 
 static int check_vuln(struct ctx *c, const json_t *vu, const char *path)
 {
@@ -523,10 +535,7 @@ static int check_vuln(struct ctx *c, const json_t *vu, const char *path)
 			return err(c, FW_E_FORMAT, sub, "vectorString: %s", why.msg);
 		if ((rc = need_str(c, cv, "baseSeverity", sub, 1, &s)) != FW_OK)
 			return rc;
-		for (k = 0; k < 5; k++)
-			if (strcmp(s, base_severities[k]) == 0)
-				break;
-		if (k == 5)
+		if (base_severity(s) < 0)
 			return err(c, FW_E_FORMAT, sub, "baseSeverity: '%s' is not NONE, LOW, MEDIUM, "
 			           "HIGH or CRITICAL", shown(s, b, sizeof(b)));
 	}
@@ -656,10 +665,8 @@ static int map_group(struct ctx *c, const json_t *vu, const char *vpath, struct 
 		fw_semver_format(&best, fixed);
 	/* severity: the highest CVSS v3 score given for any of its products */
 	json_array_foreach(json_object_get(vu, "scores"), i, sc) {
-		const json_t *cv = json_object_get(sc, "cvss_v3");
-
-		const json_t *pid;
-		int hit = 0;
+		const json_t *cv = json_object_get(sc, "cvss_v3"), *pid;
+		int hit = 0, bs;
 
 		if (cv == NULL)
 			continue;
@@ -670,12 +677,9 @@ static int map_group(struct ctx *c, const json_t *vu, const char *vpath, struct 
 		}
 		if (!hit)
 			continue;
-		for (j = 0; j < 5; j++)
-			if (strcmp(json_string_value(json_object_get(cv, "baseSeverity")),
-			           base_severities[j]) == 0)
-				break;
-		if ((int)j > sev) {
-			sev = (int)j;
+		bs = base_severity(json_string_value(json_object_get(cv, "baseSeverity")));
+		if (bs > sev) {
+			sev = bs;
 			vector = json_string_value(json_object_get(cv, "vectorString"));
 		}
 	}
@@ -701,7 +705,7 @@ static int map_group(struct ctx *c, const json_t *vu, const char *vpath, struct 
 		                shown(aid, b1, sizeof(b1)), FW_VULN_ID_MAX);
 	in.id = aid;
 	in.title = title;
-	in.severity = base_severities[sev];
+	in.severity = fw_vuln_severity_name(sev); /* LOW..CRITICAL: 1..4 in both */
 	in.cvss = vector;
 	in.product = g->name;
 	in.family = g->family;
@@ -709,16 +713,8 @@ static int map_group(struct ctx *c, const json_t *vu, const char *vpath, struct 
 	in.fixed_in = has_best ? fixed : NULL;
 	in.cves = &cve;
 	in.ncves = cve ? 1 : 0;
-	{
-		char low[16];
-
-		for (j = 0; base_severities[sev][j] && j + 1 < sizeof(low); j++)
-			low[j] = (char)(base_severities[sev][j] - 'A' + 'a');
-		low[j] = '\0';
-		in.severity = low;
-		if (fw_vuln_advisory_parse(&in, &a, &why) != FW_OK)
-			return unmapped(c, vpath, "%s: %s", who, why.msg);
-	}
+	if (fw_vuln_advisory_parse(&in, &a, &why) != FW_OK)
+		return unmapped(c, vpath, "%s: %s", who, why.msg);
 	if (c->out->n == FW_VULN_CSAF_MAX_ADVISORIES)
 		return fw_diag_set(c->d, FW_E_TOO_LARGE, "the document maps to over %d advisories",
 		                   FW_VULN_CSAF_MAX_ADVISORIES);
@@ -813,9 +809,11 @@ static int map_vulns(struct ctx *c, const json_t *vulns)
 		if ((rc = group_vuln(c, vu, vpath, 0, gs, &ng, slots)) != FW_OK)
 			goto out;
 		c->groups += ng;
-		if (c->groups > FW_VULN_CSAF_MAX_ADVISORIES)
-			return fw_diag_set(c->d, FW_E_TOO_LARGE, "the document maps to over %d "
-			                   "advisories", FW_VULN_CSAF_MAX_ADVISORIES);
+		if (c->groups > FW_VULN_CSAF_MAX_ADVISORIES) {
+			rc = fw_diag_set(c->d, FW_E_TOO_LARGE, "the document maps to over %d "
+			                 "advisories", FW_VULN_CSAF_MAX_ADVISORIES);
+			goto out;
+		}
 	}
 	json_array_foreach(vulns, i, vu) {
 		const json_t *st = json_object_get(vu, "product_status");
