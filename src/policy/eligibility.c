@@ -125,8 +125,7 @@ int fw_policy_release_load(struct fw_store *s, const char *ref, struct fw_policy
 
 /* ---- one decision ---- */
 
-/* the last day of support as Unix seconds of its end (23:59:59 UTC) */
-static int support_ended(const char *until, int64_t now)
+int fw_policy_support_ended(const char *until, int64_t now)
 {
 	int64_t days;
 
@@ -204,7 +203,7 @@ uint32_t fw_policy_decide(const struct fw_policy_release *r, const struct fw_pol
 				m |= 1u << FW_R_VERSION_NEWER;
 		}
 	}
-	if (support_ended(dev->support_until, now))
+	if (fw_policy_support_ended(dev->support_until, now))
 		m |= 1u << FW_R_SUPPORT_ENDED;
 	/* the release itself */
 	if (r->signer_revoked)

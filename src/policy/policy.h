@@ -82,6 +82,11 @@ FW_NODISCARD int fw_policy_target_check(const struct fw_policy_target *t, struct
 FW_NODISCARD int fw_policy_release_load(struct fw_store *s, const char *ref,
                                         struct fw_policy_release *r, struct fw_diag *d);
 
+/* Has a device's support period (support_until, YYYY-MM-DD: support ends
+ * at the end of that day, UTC) ended at now (Unix seconds)? Not a date: 1,
+ * as no support period can be shown. Eligibility's support.ended. */
+int fw_policy_support_ended(const char *support_until, int64_t now);
+
 /* One decision: the set of failing reasons (bit i = enum fw_reason i; 0 =
  * eligible), with the certificate state at now (Unix seconds). Pure. */
 uint32_t fw_policy_decide(const struct fw_policy_release *r, const struct fw_policy_target *t,

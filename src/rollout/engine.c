@@ -25,7 +25,6 @@
 
 #define KIND_CAMPAIGN "campaign"
 #define NSTAGES FW_CAMPAIGN_MAX_STAGES
-#define FINAL INT64_MAX /* due_ms of a failed device that gets no more attempts */
 
 static const char *const ustates[FW_U_COUNT] = {"pending",   "eligible", "ineligible",
                                                 "delivered", "installed", "failed",
@@ -917,7 +916,7 @@ static int fail_attempt(struct eng *e, struct fw_rollout_row *r, int to, const c
 	quar = integrity || r->failures >= p->quarantine_after;
 	r->due_ms = to == FW_U_FAILED && !quar && r->attempts < p->retry_max_attempts
 	                ? e->cx->now_ms + (int64_t)p->retry_backoff_s * 1000
-	                : (to == FW_U_FAILED ? FINAL : 0);
+	                : (to == FW_U_FAILED ? FW_ROLLOUT_FINAL : 0);
 	if (extra == NULL)
 		extra = json_object();
 	if (extra == NULL)
@@ -926,7 +925,7 @@ static int fail_attempt(struct eng *e, struct fw_rollout_row *r, int to, const c
 		json_object_set_new(extra, "integrity_failure", json_true());
 	if (to == FW_U_FAILED)
 		json_object_set_new(extra, "retry",
-		                    r->due_ms == FINAL ? json_null()
+		                    r->due_ms == FW_ROLLOUT_FINAL ? json_null()
 		                                       : json_pack("{sI sI}", "attempt",
 		                                                   (json_int_t)r->attempts + 1,
 		                                                   "not_before_ms", (json_int_t)r->due_ms));
@@ -937,7 +936,7 @@ static int fail_attempt(struct eng *e, struct fw_rollout_row *r, int to, const c
 		rc = put_version(e, r, d);
 	if (rc != FW_OK)
 		return rc;
-	if (r->due_ms == FINAL)
+	if (r->due_ms == FW_ROLLOUT_FINAL)
 		e->st.failed_final++;
 	e->st.reports++;
 	e->st.failures++;
@@ -1532,9 +1531,9 @@ static int escalate_integrity(struct eng *e, struct fw_rollout_row *r,
 		return oom(d);
 	json_object_set_new(x, "integrity_failure", json_true());
 	json_object_set_new(x, "retry", json_null());
-	if (r->due_ms != FINAL)
+	if (r->due_ms != FW_ROLLOUT_FINAL)
 		e->st.failed_final++;
-	r->due_ms = FINAL;
+	r->due_ms = FW_ROLLOUT_FINAL;
 	rc = dev_transition(e, r, FW_U_FAILED, "report", x, 0, &res->idx, d);
 	if (rc != FW_OK)
 		return rc;
@@ -1605,7 +1604,7 @@ static int report_one(struct eng *e, const struct batch *b, size_t i, struct fw_
 			res->outcome = FW_REPORT_DUPLICATE; /* the rollback release is on its way */
 			return FW_OK;
 		}
-		if (st == FW_U_ELIGIBLE || (st == FW_U_FAILED && row.due_ms != FINAL &&
+		if (st == FW_U_ELIGIBLE || (st == FW_U_FAILED && row.due_ms != FW_ROLLOUT_FINAL &&
 		                            row.due_ms <= e->cx->now_ms)) {
 			uint32_t reasons;
 
@@ -1675,7 +1674,7 @@ static int report_one(struct eng *e, const struct batch *b, size_t i, struct fw_
 			return oom(d);
 		if (st == FW_U_FAILED) {
 			json_object_set_new(x, "late", json_true()); /* it runs it after all */
-			if (row.due_ms == FINAL)
+			if (row.due_ms == FW_ROLLOUT_FINAL)
 				e->st.failed_final--;
 		} else {
 			e->st.reports++;
@@ -1738,7 +1737,7 @@ static int report_one(struct eng *e, const struct batch *b, size_t i, struct fw_
 			res->to = FW_U_PAUSED;
 			return dev_transition(e, &row, FW_U_PAUSED, "cancel", x, 0, &res->idx, d);
 		}
-		row.due_ms = FINAL; /* aborted: the attempt ends here, for good */
+		row.due_ms = FW_ROLLOUT_FINAL; /* aborted: the attempt ends here, for good */
 		e->st.failed_final++;
 		res->to = FW_U_FAILED;
 		return dev_transition(e, &row, FW_U_FAILED, "cancel", x, 0, &res->idx, d);
@@ -1772,7 +1771,7 @@ static int report_one(struct eng *e, const struct batch *b, size_t i, struct fw_
 			}
 			rc = fail_attempt(e, &row, FW_U_ROLLED_BACK, "fallback", 0, x, res, d);
 		} else {
-			if (st == FW_U_FAILED && row.due_ms == FINAL)
+			if (st == FW_U_FAILED && row.due_ms == FW_ROLLOUT_FINAL)
 				e->st.failed_final--;
 			row.due_ms = 0;
 			rc = dev_transition(e, &row, FW_U_ROLLED_BACK, rolled ? "rollback" : "fallback", x,
@@ -2041,7 +2040,7 @@ static json_t *row_json(const struct fw_rollout_row *r)
 		json_object_set_new(o, "deadline_ms", json_integer(r->due_ms));
 	if (r->state == FW_U_FAILED)
 		json_object_set_new(o, "retry_not_before_ms",
-		                    r->due_ms == FINAL ? json_null() : json_integer(r->due_ms));
+		                    r->due_ms == FW_ROLLOUT_FINAL ? json_null() : json_integer(r->due_ms));
 	json_object_set_new(o, "record", fw_evidence_ref_json(r->rec, r->rec_lh));
 	return o;
 }
@@ -2096,7 +2095,8 @@ static int offer_row(void *arg, const struct fw_rollout_row *r)
 		give = 1;
 	} else if (e->state == C_RUNNING &&
 	           (r->state == FW_U_ELIGIBLE ||
-	            (r->state == FW_U_FAILED && r->due_ms != FINAL && r->due_ms <= of->cx->now_ms))) {
+	            (r->state == FW_U_FAILED && r->due_ms != FW_ROLLOUT_FINAL &&
+	             r->due_ms <= of->cx->now_ms))) {
 		rc = decide_now(e, r->device, &reasons, of->d);
 		if (rc == FW_OK && reasons == 0) {
 			snprintf(of->o->release, sizeof(of->o->release), "%s", e->rel.id);
@@ -2465,7 +2465,7 @@ static int action_row(void *arg, const struct fw_rollout_row *r)
 			action_set(x->a, FW_ACTION_DEPLOY, e, r, 0, r->attempts);
 			return 1;
 		}
-		if (st == FW_U_FAILED && (r->due_ms == FINAL || r->due_ms > x->cx->now_ms))
+		if (st == FW_U_FAILED && (r->due_ms == FW_ROLLOUT_FINAL || r->due_ms > x->cx->now_ms))
 			return 0;
 		/* eligibility again, now: nothing is offered to a device that
 		 * no longer qualifies (its delivered report would stop it) */

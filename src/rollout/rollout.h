@@ -181,6 +181,8 @@ enum fw_update_state {
 	FW_U_ROLLED_BACK = 7, /* it fell back, or runs the rollback release */
 	FW_U_COUNT = 8
 };
+/* due_ms of a failed row that gets no more attempts: failed for good. */
+#define FW_ROLLOUT_FINAL INT64_MAX
 /* "pending", ...; NULL out of range. parse: -1 when unknown. */
 const char *fw_update_state_name(int state);
 int fw_update_state_parse(const char *name);

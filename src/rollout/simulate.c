@@ -27,7 +27,6 @@
 #include "registry/registry.h"
 
 #define SIM_OPERATOR "simulator"
-#define FINAL INT64_MAX   /* due_ms of a failed device that gets no more attempts */
 #define MAX_STEPS 1000000 /* rounds of the main loop: a run that never ends is a bug */
 #define FATE_INTEGRITY 1u /* refuses the image at its first attempt */
 #define NOTE_QUARANTINED 5 /* quarantined devices named per batch */
@@ -348,7 +347,7 @@ static int keep_earliest(void *arg, const struct fw_rollout_row *r)
 {
 	struct earliest *e = arg;
 
-	if (r->due_ms > e->after && r->due_ms != FINAL && r->due_ms < e->at)
+	if (r->due_ms > e->after && r->due_ms != FW_ROLLOUT_FINAL && r->due_ms < e->at)
 		e->at = r->due_ms;
 	return 0;
 }

@@ -20,14 +20,16 @@
 
 #define MAX_CAMPAIGNS 64 /* remediating campaigns named in one record */
 #define MAX_FIXING 16    /* fixing releases an exposed device is judged against */
-#define FINAL INT64_MAX  /* due_ms of a device failed for good (engine.c) */
 
-static const char *const buckets[FW_VB_COUNT] = {
-    NULL, "isolated", "cannot_be_remediated", "being_remediated", "exposed", "remediated"};
+/* The bucket names are evidence's one list (its reader, below us), in the
+ * same order: FW_VB_<b> is its bucket b - 1. */
+_Static_assert(FW_VB_COUNT - 1 == FW_REPORT_VULN_BUCKETS &&
+                   FW_VB_EXPOSED - 1 == FW_REPORT_VULN_EXPOSED,
+               "the buckets of evidence.h");
 
 const char *fw_vuln_bucket_name(int b)
 {
-	return b > FW_VB_NONE && b < FW_VB_COUNT ? buckets[b] : NULL;
+	return b > FW_VB_NONE && b < FW_VB_COUNT ? fw_report_vuln_bucket(b - 1) : NULL;
 }
 
 int fw_vuln_bucket_parse(const char *name)
@@ -35,19 +37,9 @@ int fw_vuln_bucket_parse(const char *name)
 	int i;
 
 	for (i = 1; name && i < FW_VB_COUNT; i++)
-		if (strcmp(name, buckets[i]) == 0)
+		if (strcmp(name, fw_vuln_bucket_name(i)) == 0)
 			return i;
 	return -1;
-}
-
-/* the last day of support has passed at now (as eligibility's support.ended) */
-static int support_ended(const char *until, int64_t now)
-{
-	int64_t days;
-
-	if (fw_date_parse(until, &days) != FW_OK)
-		return 1; /* not a date: no support period can be shown */
-	return now >= (days + 1) * 86400;
 }
 
 int fw_vuln_release_fixes(const struct fw_vuln_advisory *a, const struct fw_semver *v)
@@ -80,7 +72,8 @@ int fw_vuln_classify(const struct fw_vuln_advisory *a, const struct fw_device_ro
 	    strcmp(fw_cert_state(dev, cert, now), "revoked") == 0)
 		return FW_VB_ISOLATED;
 	if (strcmp(dev->lifecycle, "end_of_support") == 0 ||
-	    strcmp(dev->lifecycle, "decommissioned") == 0 || support_ended(dev->support_until, now))
+	    strcmp(dev->lifecycle, "decommissioned") == 0 ||
+	    fw_policy_support_ended(dev->support_until, now))
 		return FW_VB_CANNOT;
 	return facts & FW_VULN_IN_CAMPAIGN ? FW_VB_REMEDIATING : FW_VB_EXPOSED;
 }
@@ -213,7 +206,7 @@ static int member_fn(void *arg, const struct fw_rollout_row *r)
 	struct run *x = arg;
 
 	if (r->state == FW_U_INSTALLED || r->state == FW_U_INELIGIBLE ||
-	    r->state == FW_U_ROLLED_BACK || (r->state == FW_U_FAILED && r->due_ms == FINAL))
+	    r->state == FW_U_ROLLED_BACK || (r->state == FW_U_FAILED && r->due_ms == FW_ROLLOUT_FINAL))
 		return 0;
 	return idset_add(&x->members, r->device);
 }
@@ -484,7 +477,7 @@ static int device_fn(void *arg, const struct fw_device_row *dev, const struct fw
 	x->c->cohort++;
 	fw_jbuf_raw(&x->list, dev->id, strlen(dev->id));
 	fw_jbuf_raw(&x->list, " ", 1);
-	fw_jbuf_raw(&x->list, buckets[b], strlen(buckets[b]));
+	fw_jbuf_raw(&x->list, fw_vuln_bucket_name(b), strlen(fw_vuln_bucket_name(b)));
 	fw_jbuf_raw(&x->list, " ", 1);
 	fw_jbuf_raw(&x->list, dev->fw_version, strlen(dev->fw_version));
 	if (b == FW_VB_EXPOSED)
@@ -507,7 +500,7 @@ json_t *fw_vuln_cohort_json(const struct fw_vuln_cohort *c)
 		return NULL;
 	}
 	for (b = 1; b < FW_VB_COUNT; b++)
-		json_object_set_new(counts, buckets[b], json_integer((json_int_t)c->counts[b]));
+		json_object_set_new(counts, fw_vuln_bucket_name(b), json_integer((json_int_t)c->counts[b]));
 	fw_hex_encode(c->list_sha256, 32, hex);
 	json_object_set_new(o, "advisory", json_string(c->advisory));
 	json_object_set_new(o, "at", json_integer((json_int_t)c->now));
