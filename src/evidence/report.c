@@ -1454,13 +1454,15 @@ static const char *or_q(const char *v)
 	return v ? v : "?";
 }
 
-static json_t *counts_json(const int64_t c[S_N])
+/* {names[k]: c[k]} for k < n: a count per state (state_names, S_N) or per
+ * cohort bucket (vb_names, VB_N) */
+static json_t *counts_json(const char *const *names, int n, const int64_t *c)
 {
 	json_t *o = json_object();
 	int k;
 
-	for (k = 0; o && k < S_N; k++)
-		if (json_object_set_new(o, state_names[k], json_integer((json_int_t)c[k])) != 0) {
+	for (k = 0; o && k < n; k++)
+		if (json_object_set_new(o, names[k], json_integer((json_int_t)c[k])) != 0) {
 			json_decref(o);
 			return NULL;
 		}
@@ -1553,7 +1555,20 @@ static int release_is(const json_t *rec, const char *id, int prefix)
 	return prefix ? strncmp(rid, id, strlen(id)) == 0 : strcmp(rid, id) == 0;
 }
 
-static int camp_remediates(const struct camp *c, const char *id);
+/* Does a campaign remediate the advisory, as the bundle follows it: its
+ * policy's "remediates" or its release's "fixes" (the release.add record
+ * in the bundle) names it? */
+static int camp_remediates(const struct fw_report *r, const struct camp *c, const char *id)
+{
+	size_t i;
+
+	if (fw_json_has_string(json_object_get(c->policy, "remediates"), id))
+		return 1;
+	for (i = 0; i < r->nreleases; i++)
+		if (release_is(r->releases[i].rec, c->release, 0))
+			return fw_json_has_string(json_object_get(r->releases[i].rec, "fixes"), id);
+	return 0;
+}
 
 /* Which release the report is about, and its rollback release. */
 static void pick_releases(struct sum *s)
@@ -1568,7 +1583,7 @@ static void pick_releases(struct sum *s)
 	} else if (strcmp(r->kind, "advisory") == 0) {
 		/* the release of the first campaign that remediates the advisory */
 		for (i = 0; i < r->ncamps && s->release_id == NULL; i++)
-			if (camp_remediates(r->camps[i], r->id)) {
+			if (camp_remediates(r, r->camps[i], r->id)) {
 				s->release_id = r->camps[i]->release;
 				rb = r->camps[i]->rollback_release;
 			}
@@ -1720,7 +1735,7 @@ static json_t *campaign_json(struct sum *s, int ci)
 	put(s, o, "ended_ms", int_or_null(c->end != NULL, c->end_at));
 	put(s, o, "members", int_or_null(c->have_start, c->members));
 	put(s, o, "ineligible_at_start", int_or_null(c->have_start, c->inel_start));
-	put(s, o, "counts", counts_json(c->counts));
+	put(s, o, "counts", counts_json(state_names, S_N, c->counts));
 	put(s, o, "stages", stages_json(s, c));
 	put(s, o, "pauses", pauses_json(s, ci));
 	put(s, o, "pauses_total", json_integer((json_int_t)c->pauses));
@@ -1957,7 +1972,7 @@ static json_t *timeline_json(struct sum *s)
 
 	for (i = 0; i < r->npoints; i++)
 		push(s, pts, json_pack("{sI so}", "t_ms", (json_int_t)r->points[i].t, "counts",
-		                       counts_json(r->points[i].c)));
+		                       counts_json(state_names, S_N, r->points[i].c)));
 	for (i = 0; i < r->nevents; i++) {
 		const struct event *e = &r->events[i];
 
@@ -1983,16 +1998,6 @@ static json_t *timeline_json(struct sum *s)
 
 /* ---- vulnerability handling ---- */
 
-static json_t *vcounts_json(const int64_t c[VB_N])
-{
-	json_t *o = json_object();
-	int k;
-
-	for (k = 0; k < VB_N; k++)
-		json_object_set_new(o, vb_names[k], json_integer(c[k]));
-	return o;
-}
-
 static json_t *vpoint_json(struct sum *s, const struct vpoint *p)
 {
 	json_t *o = json_object();
@@ -2001,7 +2006,7 @@ static json_t *vpoint_json(struct sum *s, const struct vpoint *p)
 	put(s, o, "t_ms", json_integer(p->at * 1000));
 	put(s, o, "devices", json_integer(p->devices));
 	put(s, o, "cohort", json_integer(p->cohort));
-	put(s, o, "counts", vcounts_json(p->c));
+	put(s, o, "counts", counts_json(vb_names, VB_N, p->c));
 	put(s, o, "record", ref(s, p->idx, "vuln.affected", p->ts));
 	return o;
 }
@@ -2031,11 +2036,6 @@ static json_t *why_json(struct sum *s, const json_t *why)
 	return o;
 }
 
-/* Does a campaign's policy name the advisory in "remediates"? */
-static int camp_remediates(const struct camp *c, const char *id)
-{
-	return fw_json_has_string(json_object_get(c->policy, "remediates"), id);
-}
 
 static json_t *advisory_json(struct sum *s, const struct advis *a)
 {
@@ -2062,7 +2062,7 @@ static json_t *advisory_json(struct sum *s, const struct advis *a)
 	put(s, o, "latest", a->npts ? vpoint_json(s, &a->pts[a->npts - 1]) : json_null());
 	put(s, o, "exposed_why", why_json(s, a->why));
 	for (i = 0; i < r->ncamps; i++)
-		if (camp_remediates(r->camps[i], a->id))
+		if (camp_remediates(r, r->camps[i], a->id))
 			push(s, camps, json_string(r->camps[i]->id));
 	put(s, o, "campaigns", camps);
 	put(s, iso, "total", json_integer((json_int_t)a->isolated));
@@ -2543,7 +2543,7 @@ static void row_vulnerability(struct sum *s, json_t *cra)
 				cite(s, &w, a->iso[k].idx, "vuln.isolate", a->iso[k].ts);
 		}
 		for (size_t k = 0; k < r->ncamps; k++)
-			if (camp_remediates(r->camps[k], a->id))
+			if (camp_remediates(r, r->camps[k], a->id))
 				fprintf(w.f, " Campaign %s names it as remediated.", r->camps[k]->id);
 	}
 	if (r->nadvs == 0)
@@ -2757,7 +2757,7 @@ json_t *fw_report_summary(struct fw_report *r, const struct fw_checkpoint *ancho
 	put(&s, o, "approvals_total", json_integer((json_int_t)r->approvals_total));
 	elig = eligibility_json(&s);
 	put(&s, o, "eligibility", elig);
-	put(&s, o, "states", counts_json(r->counts));
+	put(&s, o, "states", counts_json(state_names, S_N, r->counts));
 	put(&s, o, "transitions", json_integer((json_int_t)r->transitions));
 	put(&s, o, "inconsistencies", json_integer((json_int_t)r->inconsistent));
 	put(&s, o, "timeline", timeline_json(&s));

@@ -19,6 +19,7 @@
 
 #define R_ID "1111111111111111111111111111111111111111111111111111111111111111"
 #define RB_ID "2222222222222222222222222222222222222222222222222222222222222222"
+#define R3_ID "3333333333333333333333333333333333333333333333333333333333333333"
 #define KEY_ID "3333333333333333333333333333333333333333333333333333333333333333"
 #define T0 1795000000000LL
 
@@ -920,9 +921,21 @@ static void t_vulnerabilities(void)
 	        "\"affected\":\"<1.0.0\",\"fixed_in\":null,\"source\":\"csaf\"}");
 	for (i = 0; i < 300; i++)
 		cohort(&f, "FWT-2", T0 / 1000 + (long long)i * 60, 0, 0, 0, 300 - (int)i, (int)i);
+	/* a campaign remediates it through its release's fixes, as the bundle
+	 * follows it, without naming it in its policy */
+	add(&f, "{\"type\":\"release.add\",\"release_id\":\"" R3_ID "\",\"product\":\"controller\","
+	        "\"family\":\"ctl-a\",\"version\":\"2.3.10\",\"fixes\":[\"FWT-2\"]}");
+	add(&f, "{\"type\":\"campaign.create\",\"campaign\":\"c-0002\",\"creator\":\"rm\","
+	        "\"policy\":{\"name\":\"backport\",\"release\":\"" R3_ID "\",\"stages\":[{\"name\":"
+	        "\"all\",\"size\":{\"percent\":100},\"approvals\":0,\"soak_s\":0}]},"
+	        "\"policy_sha256\":\"ps2\",\"state\":\"ready\"}");
 	cp = anchor(f.idx);
 	s = fw_report_summary(f.r, &cp, NULL);
 	v = json_array_get(json_object_get(s, "vulnerabilities"), 0);
+	CHECK_EQ(json_array_size(json_object_get(v, "campaigns")), 1);
+	CHECK(json_is_string(json_array_get(json_object_get(v, "campaigns"), 0)) &&
+	      strcmp(json_string_value(json_array_get(json_object_get(v, "campaigns"), 0)),
+	             "c-0002") == 0);
 	CHECK_EQ(geti(v, "cohorts"), 300);
 	CHECK(json_array_size(json_object_get(v, "series")) <= 128);
 	CHECK(json_array_size(json_object_get(v, "series")) >= 64);
