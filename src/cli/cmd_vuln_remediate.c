@@ -1,13 +1,10 @@
 /* fwtrust vuln remediate: draft the campaign policy that rolls a fixing
  * release out to exactly the cohort an advisory affects */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -61,31 +58,6 @@ static int count_fn(void *arg, const struct fw_device_row *dev, const struct fw_
 	    (fw_semver_parse(dev->fw_version, &v, NULL) != FW_OK ||
 	     !fw_range_match(&c->upgrade, &v)))
 		c->outside_upgrade++;
-	return 0;
-}
-
-static int write_atomic(const char *path, const char *text)
-{
-	char tmp[4200];
-	size_t len = strlen(text);
-	int fd, ok;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
-		cli_err(CMD, "--out: path too long");
-		return -1;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		cli_err(CMD, "--out %s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
-	ok = close(fd) == 0 && ok;
-	if (!ok || rename(tmp, path) != 0) {
-		cli_err(CMD, "--out %s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
 	return 0;
 }
 
@@ -254,8 +226,17 @@ int cmd_vuln_remediate(int argc, char **argv)
 		ret = cli_fail(CMD, rc, &d);
 		goto out;
 	}
-	if (out ? write_atomic(out, text) != 0 : (fputs(text, stdout) == EOF || putchar('\n') == EOF))
+	if (out) {
+		struct fw_file_out f = {out, text, strlen(text), 0644};
+
+		rc = fw_files_commit(&f, 1, 1, &d);
+		if (rc != FW_OK) {
+			ret = cli_fail(CMD, rc, &d);
+			goto out;
+		}
+	} else if (fputs(text, stdout) == EOF || putchar('\n') == EOF) {
 		goto out;
+	}
 	fprintf(stderr, "drafted   campaign policy \"%s\" for advisory %s: release %.16s (%s)%s%s\n",
 	        name ? name : defname, a->id, rid, ver ? ver : "no version", out ? " in " : "",
 	        out ? out : "");
