@@ -47,6 +47,16 @@ const char *harness_tmpdir(void)
 	return tmpdir;
 }
 
+const char *harness_tmp_path(const char *name)
+{
+	static char p[8][700];
+	static int k;
+	char *out = p[k++ % 8];
+
+	snprintf(out, sizeof(p[0]), "%s/%s", harness_tmpdir(), name);
+	return out;
+}
+
 const char *harness_src_path(const char *rel)
 {
 	static char buf[4][1024];

@@ -46,6 +46,9 @@ int harness_run(const struct harness_test *tests, size_t n, int argc, char **arg
 const char *harness_src_path(const char *rel);
 /* A fresh temporary directory for this test process (removed at exit). */
 const char *harness_tmpdir(void);
+/* harness_tmpdir()/name, in one of 8 static buffers used in turn (the last
+ * 8 results stay valid). */
+const char *harness_tmp_path(const char *name);
 /* Read a whole file; returns malloc'd buffer or NULL. */
 unsigned char *harness_read(const char *path, size_t *len);
 int harness_write(const char *path, const void *data, size_t len);

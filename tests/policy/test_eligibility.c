@@ -22,16 +22,6 @@
 
 #define DAY 86400L
 
-static const char *path_of(const char *name)
-{
-	static char p[4][700];
-	static int k;
-	char *out = p[k++ % 4];
-
-	snprintf(out, 700, "%s/%s", harness_tmpdir(), name);
-	return out;
-}
-
 /* ---- the decision function, one reason at a time ---- */
 
 static struct fw_policy_release rel;
@@ -204,10 +194,11 @@ static void add_release(const char *version, const char *from, char id[65])
 	fw_sha256(img, sizeof(img), m.image_digest);
 	m.image_size = sizeof(img);
 	CHECK_EQ(fw_suit_sign(&m, signer, &env, &len, &d), FW_OK);
-	CHECK_EQ(harness_write(path_of("rel.suit"), env, len), 0);
-	CHECK_EQ(harness_write(path_of("rel.bin"), img, sizeof(img)), 0);
+	CHECK_EQ(harness_write(harness_tmp_path("rel.suit"), env, len), 0);
+	CHECK_EQ(harness_write(harness_tmp_path("rel.bin"), img, sizeof(img)), 0);
 	free(env);
-	if (fw_registry_release_add(store, path_of("rel.suit"), path_of("rel.bin"), &t, "rm", &doc,
+	if (fw_registry_release_add(store, harness_tmp_path("rel.suit"),
+	                            harness_tmp_path("rel.bin"), &t, "rm", &doc,
 	                            &idx, &d) != FW_OK)
 		harness_fail(__FILE__, __LINE__, "release add: %s", d.msg);
 	snprintf(id, 65, "%s", json_string_value(json_object_get(doc, "release_id")));
@@ -228,18 +219,20 @@ static void setup_store(void)
 	if (store)
 		return;
 	ca = certgen_root("CA", -10 * DAY, 1000 * DAY);
-	CHECK_EQ(fw_store_open(path_of("elig.db"), 1, &store, &d), FW_OK);
-	CHECK_EQ(fw_evidence_setup(store, "test.example/log", path_of("log"), &d), FW_OK);
+	CHECK_EQ(fw_store_open(harness_tmp_path("elig.db"), 1, &store, &d), FW_OK);
+	CHECK_EQ(fw_evidence_setup(store, "test.example/log", harness_tmp_path("log"), &d), FW_OK);
 	CHECK_EQ(fw_key_generate(FW_KEY_ALG_ED25519, &signer, &d), FW_OK);
-	CHECK_EQ(fw_key_save(signer, path_of("signer"), &d), FW_OK);
-	CHECK_EQ(fw_registry_key_trust(store, path_of("signer.pub"), "rel", FW_ROLE_RELEASE_SIGNING,
+	CHECK_EQ(fw_key_save(signer, harness_tmp_path("signer"), &d), FW_OK);
+	CHECK_EQ(fw_registry_key_trust(store, harness_tmp_path("signer.pub"), "rel",
+	                               FW_ROLE_RELEASE_SIGNING,
 	                               "sec", &kd, &idx, &d),
 	         FW_OK);
 	json_decref(kd);
 	pem = certgen_ca_pem(ca);
-	CHECK_EQ(harness_write(path_of("ca.pem"), pem, strlen(pem)), 0);
+	CHECK_EQ(harness_write(harness_tmp_path("ca.pem"), pem, strlen(pem)), 0);
 	free(pem);
-	CHECK_EQ(fw_registry_ca_add(store, path_of("ca.pem"), "sec", &added, &rev, &idx, &d), FW_OK);
+	CHECK_EQ(fw_registry_ca_add(store, harness_tmp_path("ca.pem"), "sec", &added, &rev, &idx,
+	                            &d), FW_OK);
 	n = (size_t)snprintf(csv, sizeof(csv),
 	                     "device_id,product,family,hw_revision,fw_version,cohorts,"
 	                     "support_until,lifecycle,certificate\n");
@@ -253,8 +246,9 @@ static void setup_store(void)
 	free(leaf);
 	snprintf(csv + n, sizeof(csv) - n,
 	         "d3,ctl-a,\"fam \"\"quoted\"\" \\\\ x\",B,2.3.0,us,2031-12-31,active,\n");
-	CHECK_EQ(harness_write(path_of("fleet.csv"), csv, strlen(csv)), 0);
-	if (fw_registry_device_import(store, path_of("fleet.csv"), "ops \"q\"", NULL, NULL, &st,
+	CHECK_EQ(harness_write(harness_tmp_path("fleet.csv"), csv, strlen(csv)), 0);
+	if (fw_registry_device_import(store, harness_tmp_path("fleet.csv"), "ops \"q\"", NULL, NULL,
+	                              &st,
 	                              &d) != FW_OK)
 		harness_fail(__FILE__, __LINE__, "import: %s", d.msg);
 	add_release("2.4.1", ">=2.0.0 <2.4.1", release_id);

@@ -15,22 +15,13 @@
 #include "harness.h"
 #include "registry/registry.h"
 
-static const char *path_of(const char *name)
-{
-	static char p[4][700];
-	static int k;
-	char *out = p[k++ % 4];
-
-	snprintf(out, 700, "%s/%s", harness_tmpdir(), name);
-	return out;
-}
-
 static void keypair(const char *base, int alg)
 {
 	struct fw_key *k = NULL;
 	struct fw_diag d = {{0}};
 
-	if (fw_key_generate(alg, &k, &d) != FW_OK || fw_key_save(k, path_of(base), &d) != FW_OK)
+	if (fw_key_generate(alg, &k, &d) != FW_OK ||
+	    fw_key_save(k, harness_tmp_path(base), &d) != FW_OK)
 		harness_fail(__FILE__, __LINE__, "key: %s", d.msg);
 	fw_key_free(k);
 }
@@ -56,13 +47,14 @@ static void t_operators(void)
 	uint8_t root[32], *rec = NULL, lh[32];
 	size_t len = 0;
 
-	CHECK_EQ(fw_store_open(path_of("ops.db"), 1, &s, &d), FW_OK);
-	CHECK_EQ(fw_evidence_setup(s, "test.example/ops", path_of("log"), &d), FW_OK);
+	CHECK_EQ(fw_store_open(harness_tmp_path("ops.db"), 1, &s, &d), FW_OK);
+	CHECK_EQ(fw_evidence_setup(s, "test.example/ops", harness_tmp_path("log"), &d), FW_OK);
 	keypair("alice", FW_KEY_ALG_ED25519);
 	keypair("bob", FW_KEY_ALG_ED25519);
 	keypair("carol", FW_KEY_ALG_P256);
 
-	CHECK_EQ(fw_registry_operator_add(s, "alice", FW_OP_RELEASE_MANAGER, path_of("alice.pub"),
+	CHECK_EQ(fw_registry_operator_add(s, "alice", FW_OP_RELEASE_MANAGER,
+	                                  harness_tmp_path("alice.pub"),
 	                                  "admin", &doc, &idx, &d),
 	         FW_OK);
 	CHECK(strcmp(json_string_value(json_object_get(doc, "state")), "active") == 0);
@@ -71,33 +63,40 @@ static void t_operators(void)
 	CHECK(strstr((char *)rec, "\"type\":\"operator.add\"") != NULL);
 	CHECK(strstr((char *)rec, "\"role\":\"release_manager\"") != NULL);
 	free(rec);
-	CHECK_EQ(fw_registry_operator_add(s, "bob", FW_OP_APPROVER, path_of("bob.pub"), "admin", &doc,
+	CHECK_EQ(fw_registry_operator_add(s, "bob", FW_OP_APPROVER, harness_tmp_path("bob.pub"),
+	                                  "admin", &doc,
 	                                  &idx, &d),
 	         FW_OK);
 	json_decref(doc);
 
 	/* refusals: nothing recorded */
 	CHECK_EQ(fw_evidence_size(s, &before, root, &d), FW_OK);
-	CHECK_EQ(fw_registry_operator_add(s, "alice", FW_OP_APPROVER, path_of("bob.pub"), "admin",
+	CHECK_EQ(fw_registry_operator_add(s, "alice", FW_OP_APPROVER, harness_tmp_path("bob.pub"),
+	                                  "admin",
 	                                  &doc, &idx, &d),
 	         FW_E_CONFLICT);
 	CHECK(strstr(d.msg, "named 'alice'") != NULL);
-	CHECK_EQ(fw_registry_operator_add(s, "bob2", FW_OP_APPROVER, path_of("bob.pub"), "admin", &doc,
+	CHECK_EQ(fw_registry_operator_add(s, "bob2", FW_OP_APPROVER, harness_tmp_path("bob.pub"),
+	                                  "admin", &doc,
 	                                  &idx, &d),
 	         FW_E_CONFLICT);
 	CHECK(strstr(d.msg, "belongs to operator 'bob'") != NULL);
-	CHECK_EQ(fw_registry_operator_add(s, "carol", FW_OP_APPROVER, path_of("carol.pub"), "admin",
+	CHECK_EQ(fw_registry_operator_add(s, "carol", FW_OP_APPROVER, harness_tmp_path("carol.pub"),
+	                                  "admin",
 	                                  &doc, &idx, &d),
 	         FW_E_KEY);
 	CHECK(strstr(d.msg, "Ed25519") != NULL);
-	CHECK_EQ(fw_registry_operator_add(s, "dave", "boss", path_of("carol.pub"), "admin", &doc,
+	CHECK_EQ(fw_registry_operator_add(s, "dave", "boss", harness_tmp_path("carol.pub"), "admin",
+	                                  &doc,
 	                                  &idx, &d),
 	         FW_E_ARG);
 	CHECK(strstr(d.msg, "approver") != NULL);
-	CHECK_EQ(fw_registry_operator_add(s, "a b", FW_OP_APPROVER, path_of("carol.pub"), "admin",
+	CHECK_EQ(fw_registry_operator_add(s, "a b", FW_OP_APPROVER, harness_tmp_path("carol.pub"),
+	                                  "admin",
 	                                  &doc, &idx, &d),
 	         FW_E_ARG);
-	CHECK_EQ(fw_registry_operator_add(s, "erin", FW_OP_APPROVER, path_of("nope.pub"), "admin",
+	CHECK_EQ(fw_registry_operator_add(s, "erin", FW_OP_APPROVER, harness_tmp_path("nope.pub"),
+	                                  "admin",
 	                                  &doc, &idx, &d),
 	         FW_E_IO);
 	CHECK_EQ(fw_evidence_size(s, &size, root, &d), FW_OK);
@@ -108,7 +107,7 @@ static void t_operators(void)
 		struct fw_key *k = NULL;
 		char kid[65];
 
-		CHECK_EQ(fw_key_load_public(path_of("bob.pub"), &k, &d), FW_OK);
+		CHECK_EQ(fw_key_load_public(harness_tmp_path("bob.pub"), &k, &d), FW_OK);
 		fw_key_id_hex(k, kid);
 		fw_key_free(k);
 		CHECK_EQ(fw_registry_operator_by_key(s, kid, &doc, &d), FW_OK);
@@ -140,7 +139,7 @@ static void t_operators(void)
 	{
 		sqlite3 *db = NULL;
 
-		CHECK_EQ(sqlite3_open(path_of("ops.db"), &db), SQLITE_OK);
+		CHECK_EQ(sqlite3_open(harness_tmp_path("ops.db"), &db), SQLITE_OK);
 		CHECK_EQ(sqlite3_exec(db,
 		                      "UPDATE objects SET doc = replace(doc, '\"disabled\"', '\"active\"')"
 		                      " WHERE kind = 'operator' AND id = 'bob'",
@@ -148,7 +147,7 @@ static void t_operators(void)
 		         SQLITE_OK);
 		sqlite3_close(db);
 	}
-	CHECK_EQ(fw_store_open(path_of("ops.db"), 0, &s, &d), FW_OK);
+	CHECK_EQ(fw_store_open(harness_tmp_path("ops.db"), 0, &s, &d), FW_OK);
 	CHECK_EQ(findings(s, "registry.mismatch"), 1);
 	fw_store_close(s);
 }

@@ -18,23 +18,13 @@
 static struct fw_store *s;
 static char rel_id[65], rb_id[65];
 
-static const char *path_of(const char *name)
-{
-	static char p[4][700];
-	static int k;
-	char *out = p[k++ % 4];
-
-	snprintf(out, 700, "%s/%s", harness_tmpdir(), name);
-	return out;
-}
-
 static struct fw_key *keypair(const char *base)
 {
 	struct fw_key *k = NULL;
 	struct fw_diag d = {{0}};
 
 	if (fw_key_generate(FW_KEY_ALG_ED25519, &k, &d) != FW_OK ||
-	    fw_key_save(k, path_of(base), &d) != FW_OK)
+	    fw_key_save(k, harness_tmp_path(base), &d) != FW_OK)
 		harness_fail(__FILE__, __LINE__, "key: %s", d.msg);
 	return k;
 }
@@ -58,10 +48,11 @@ static void add_release(struct fw_key *signer, const char *version, uint64_t seq
 	fw_sha256(img, sizeof(img), m.image_digest);
 	m.image_size = sizeof(img);
 	CHECK_EQ(fw_suit_sign(&m, signer, &env, &len, &d), FW_OK);
-	CHECK_EQ(harness_write(path_of("r.suit"), env, len), 0);
-	CHECK_EQ(harness_write(path_of("r.bin"), img, sizeof(img)), 0);
+	CHECK_EQ(harness_write(harness_tmp_path("r.suit"), env, len), 0);
+	CHECK_EQ(harness_write(harness_tmp_path("r.bin"), img, sizeof(img)), 0);
 	free(env);
-	if (fw_registry_release_add(s, path_of("r.suit"), path_of("r.bin"), &t, "rm", &doc, &idx,
+	if (fw_registry_release_add(s, harness_tmp_path("r.suit"), harness_tmp_path("r.bin"), &t,
+	                            "rm", &doc, &idx,
 	                            &d) != FW_OK)
 		harness_fail(__FILE__, __LINE__, "release: %s", d.msg);
 	snprintf(id, 65, "%s", json_string_value(json_object_get(doc, "release_id")));
@@ -78,7 +69,8 @@ static void add_op(const char *name, const char *role)
 	char pub[64];
 
 	snprintf(pub, sizeof(pub), "%s.pub", name);
-	if (fw_registry_operator_add(s, name, role, path_of(pub), "admin", &doc, &idx, &d) != FW_OK)
+	if (fw_registry_operator_add(s, name, role, harness_tmp_path(pub), "admin", &doc, &idx,
+	                             &d) != FW_OK)
 		harness_fail(__FILE__, __LINE__, "operator %s: %s", name, d.msg);
 	json_decref(doc);
 }
@@ -92,10 +84,12 @@ static void setup(void)
 
 	if (s)
 		return;
-	CHECK_EQ(fw_store_open(path_of("c.db"), 1, &s, &d), FW_OK);
-	CHECK_EQ(fw_evidence_setup(s, "test.example/campaigns", path_of("log"), &d), FW_OK);
+	CHECK_EQ(fw_store_open(harness_tmp_path("c.db"), 1, &s, &d), FW_OK);
+	CHECK_EQ(fw_evidence_setup(s, "test.example/campaigns", harness_tmp_path("log"), &d),
+	         FW_OK);
 	rk = keypair("rel");
-	CHECK_EQ(fw_registry_key_trust(s, path_of("rel.pub"), "rel", FW_ROLE_RELEASE_SIGNING, "sec",
+	CHECK_EQ(fw_registry_key_trust(s, harness_tmp_path("rel.pub"), "rel",
+	                               FW_ROLE_RELEASE_SIGNING, "sec",
 	                               &doc, &idx, &d),
 	         FW_OK);
 	json_decref(doc);

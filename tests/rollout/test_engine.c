@@ -41,16 +41,6 @@ static int64_t T0; /* the campaign clock's origin (Unix ms, near the real time: 
 static int nstores;
 static long serial;
 
-static const char *path_of(const char *name)
-{
-	static char p[8][700];
-	static int k;
-	char *out = p[k++ % 8];
-
-	snprintf(out, 700, "%s/%s", harness_tmpdir(), name);
-	return out;
-}
-
 /* a JSON string's value, "" when it is not one */
 static const char *js(const json_t *v)
 {
@@ -72,7 +62,7 @@ static struct fw_key *keypair(const char *base)
 	struct fw_diag d = {{0}};
 
 	if (fw_key_generate(FW_KEY_ALG_ED25519, &k, &d) != FW_OK ||
-	    fw_key_save(k, path_of(base), &d) != FW_OK)
+	    fw_key_save(k, harness_tmp_path(base), &d) != FW_OK)
 		harness_fail(__FILE__, __LINE__, "key: %s", d.msg);
 	return k;
 }
@@ -98,10 +88,11 @@ static void add_release(const char *version, uint64_t seq, char id[65])
 	fw_sha256(img, sizeof(img), m.image_digest);
 	m.image_size = sizeof(img);
 	CHECK_EQ(fw_suit_sign(&m, signer, &env, &len, &d), FW_OK);
-	CHECK_EQ(harness_write(path_of("r.suit"), env, len), 0);
-	CHECK_EQ(harness_write(path_of("r.bin"), img, sizeof(img)), 0);
+	CHECK_EQ(harness_write(harness_tmp_path("r.suit"), env, len), 0);
+	CHECK_EQ(harness_write(harness_tmp_path("r.bin"), img, sizeof(img)), 0);
 	free(env);
-	if (fw_registry_release_add(s, path_of("r.suit"), path_of("r.bin"), &t, "rm", &doc, &idx,
+	if (fw_registry_release_add(s, harness_tmp_path("r.suit"), harness_tmp_path("r.bin"), &t,
+	                            "rm", &doc, &idx,
 	                            &d) != FW_OK)
 		harness_fail(__FILE__, __LINE__, "release: %s", d.msg);
 	snprintf(id, 65, "%s", json_string_value(json_object_get(doc, "release_id")));
@@ -116,7 +107,8 @@ static void add_op(const char *name, const char *role)
 	char pub[64];
 
 	snprintf(pub, sizeof(pub), "%s.pub", name);
-	if (fw_registry_operator_add(s, name, role, path_of(pub), "admin", &doc, &idx, &d) != FW_OK)
+	if (fw_registry_operator_add(s, name, role, harness_tmp_path(pub), "admin", &doc, &idx,
+	                             &d) != FW_OK)
 		harness_fail(__FILE__, __LINE__, "operator %s: %s", name, d.msg);
 	drop(&doc);
 }
@@ -151,14 +143,15 @@ static void fresh(void)
 		carol = keypair("carol");
 		ca = certgen_root("Device CA", -10 * DAY, 1000 * DAY);
 		pem = certgen_ca_pem(ca);
-		CHECK_EQ(harness_write(path_of("ca.pem"), pem, strlen(pem)), 0);
+		CHECK_EQ(harness_write(harness_tmp_path("ca.pem"), pem, strlen(pem)), 0);
 		free(pem);
 	}
 	snprintf(name, sizeof(name), "e%d.db", ++nstores);
-	CHECK_EQ(fw_store_open(path_of(name), 1, &s, &d), FW_OK);
+	CHECK_EQ(fw_store_open(harness_tmp_path(name), 1, &s, &d), FW_OK);
 	snprintf(name, sizeof(name), "log%d", nstores);
-	CHECK_EQ(fw_evidence_setup(s, "test.example/engine", path_of(name), &d), FW_OK);
-	CHECK_EQ(fw_registry_key_trust(s, path_of("rel.pub"), "rel", FW_ROLE_RELEASE_SIGNING, "sec",
+	CHECK_EQ(fw_evidence_setup(s, "test.example/engine", harness_tmp_path(name), &d), FW_OK);
+	CHECK_EQ(fw_registry_key_trust(s, harness_tmp_path("rel.pub"), "rel",
+	                               FW_ROLE_RELEASE_SIGNING, "sec",
 	                               &doc, &idx, &d),
 	         FW_OK);
 	drop(&doc);
@@ -169,7 +162,8 @@ static void fresh(void)
 	add_op("bob", FW_OP_APPROVER);
 	add_op("carol", FW_OP_APPROVER);
 	add_op("olga", FW_OP_OPERATOR);
-	CHECK_EQ(fw_registry_ca_add(s, path_of("ca.pem"), "sec", &added, &rev, &idx, &d), FW_OK);
+	CHECK_EQ(fw_registry_ca_add(s, harness_tmp_path("ca.pem"), "sec", &added, &rev, &idx, &d),
+	         FW_OK);
 }
 
 /* Devices <prefix>-000 .. : controller/ctl-a, hardware B, running 2.3.0,
@@ -198,9 +192,10 @@ static void fleet(const char *prefix, int from, int n, int cert, int reverse)
 		free(leaf);
 	}
 	CHECK(len < cap);
-	CHECK_EQ(harness_write(path_of("fleet.csv"), csv, len), 0);
+	CHECK_EQ(harness_write(harness_tmp_path("fleet.csv"), csv, len), 0);
 	free(csv);
-	if (fw_registry_device_import(s, path_of("fleet.csv"), "ops", NULL, NULL, &st, &d) != FW_OK)
+	if (fw_registry_device_import(s, harness_tmp_path("fleet.csv"), "ops", NULL, NULL, &st,
+	                              &d) != FW_OK)
 		harness_fail(__FILE__, __LINE__, "import: %s", d.msg);
 }
 

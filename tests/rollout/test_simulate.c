@@ -25,23 +25,13 @@
 static struct fw_store *s;
 static char rel_id[65], rb_id[65], camp[32], narrow[32];
 
-static const char *path_of(const char *name)
-{
-	static char p[4][700];
-	static int k;
-	char *out = p[k++ % 4];
-
-	snprintf(out, 700, "%s/%s", harness_tmpdir(), name);
-	return out;
-}
-
 static struct fw_key *keypair(const char *base)
 {
 	struct fw_key *k = NULL;
 	struct fw_diag d = {{0}};
 
 	if (fw_key_generate(FW_KEY_ALG_ED25519, &k, &d) != FW_OK ||
-	    fw_key_save(k, path_of(base), &d) != FW_OK)
+	    fw_key_save(k, harness_tmp_path(base), &d) != FW_OK)
 		harness_fail(__FILE__, __LINE__, "key: %s", d.msg);
 	return k;
 }
@@ -65,10 +55,11 @@ static void add_release(struct fw_key *signer, const char *version, uint64_t seq
 	fw_sha256(img, sizeof(img), m.image_digest);
 	m.image_size = sizeof(img);
 	CHECK_EQ(fw_suit_sign(&m, signer, &env, &len, &d), FW_OK);
-	CHECK_EQ(harness_write(path_of("r.suit"), env, len), 0);
-	CHECK_EQ(harness_write(path_of("r.bin"), img, sizeof(img)), 0);
+	CHECK_EQ(harness_write(harness_tmp_path("r.suit"), env, len), 0);
+	CHECK_EQ(harness_write(harness_tmp_path("r.bin"), img, sizeof(img)), 0);
 	free(env);
-	if (fw_registry_release_add(s, path_of("r.suit"), path_of("r.bin"), &t, "rm", &doc, &idx,
+	if (fw_registry_release_add(s, harness_tmp_path("r.suit"), harness_tmp_path("r.bin"), &t,
+	                            "rm", &doc, &idx,
 	                            &d) != FW_OK)
 		harness_fail(__FILE__, __LINE__, "release: %s", d.msg);
 	snprintf(id, 65, "%s", json_string_value(json_object_get(doc, "release_id")));
@@ -83,7 +74,8 @@ static void add_op(const char *name, const char *role)
 	char pub[64];
 
 	snprintf(pub, sizeof(pub), "%s.pub", name);
-	if (fw_registry_operator_add(s, name, role, path_of(pub), "admin", &doc, &idx, &d) != FW_OK)
+	if (fw_registry_operator_add(s, name, role, harness_tmp_path(pub), "admin", &doc, &idx,
+	                             &d) != FW_OK)
 		harness_fail(__FILE__, __LINE__, "operator %s: %s", name, d.msg);
 	json_decref(doc);
 }
@@ -138,10 +130,11 @@ static void setup(void)
 
 	if (s)
 		return;
-	CHECK_EQ(fw_store_open(path_of("real.db"), 1, &s, &d), FW_OK);
-	CHECK_EQ(fw_evidence_setup(s, "test.example/simulate", path_of("log"), &d), FW_OK);
+	CHECK_EQ(fw_store_open(harness_tmp_path("real.db"), 1, &s, &d), FW_OK);
+	CHECK_EQ(fw_evidence_setup(s, "test.example/simulate", harness_tmp_path("log"), &d), FW_OK);
 	rk = keypair("rel");
-	CHECK_EQ(fw_registry_key_trust(s, path_of("rel.pub"), "rel", FW_ROLE_RELEASE_SIGNING, "sec",
+	CHECK_EQ(fw_registry_key_trust(s, harness_tmp_path("rel.pub"), "rel",
+	                               FW_ROLE_RELEASE_SIGNING, "sec",
 	                               &doc, &idx, &d),
 	         FW_OK);
 	json_decref(doc);
@@ -155,9 +148,10 @@ static void setup(void)
 	add_op("bob", FW_OP_APPROVER);
 	ca = certgen_root("Device CA", -10 * DAY, 1000 * DAY);
 	pem = certgen_ca_pem(ca);
-	CHECK_EQ(harness_write(path_of("ca.pem"), pem, strlen(pem)), 0);
+	CHECK_EQ(harness_write(harness_tmp_path("ca.pem"), pem, strlen(pem)), 0);
 	free(pem);
-	CHECK_EQ(fw_registry_ca_add(s, path_of("ca.pem"), "sec", &added, &rev, &idx, &d), FW_OK);
+	CHECK_EQ(fw_registry_ca_add(s, harness_tmp_path("ca.pem"), "sec", &added, &rev, &idx, &d),
+	         FW_OK);
 	len = (size_t)snprintf(csv, sizeof(csv),
 	                       "device_id,product,family,hw_revision,fw_version,cohorts,"
 	                       "support_until,lifecycle,certificate\n");
@@ -173,8 +167,9 @@ static void setup(void)
 		free(leaf);
 	}
 	CHECK(len < sizeof(csv));
-	CHECK_EQ(harness_write(path_of("fleet.csv"), csv, len), 0);
-	if (fw_registry_device_import(s, path_of("fleet.csv"), "ops", NULL, NULL, &st, &d) != FW_OK)
+	CHECK_EQ(harness_write(harness_tmp_path("fleet.csv"), csv, len), 0);
+	if (fw_registry_device_import(s, harness_tmp_path("fleet.csv"), "ops", NULL, NULL, &st,
+	                              &d) != FW_OK)
 		harness_fail(__FILE__, __LINE__, "import: %s", d.msg);
 	certgen_ca_free(ca);
 	create(camp, "", bob);
@@ -357,13 +352,13 @@ static void t_keep(void)
 	struct out o;
 	struct fw_diag d = {{0}};
 	uint64_t n[2] = {0, 0};
-	const char *dir = path_of("kept");
+	const char *dir = harness_tmp_path("kept");
 
 	setup();
 	if (run(camp, 20.0, 2, 9, dir, &o, &a, &d) != FW_OK)
 		harness_fail(__FILE__, __LINE__, "simulate: %s", d.msg);
 	free(o.text);
-	CHECK_EQ(fw_store_open(path_of("kept/sim.db"), 0, &k, &d), FW_OK);
+	CHECK_EQ(fw_store_open(harness_tmp_path("kept/sim.db"), 0, &k, &d), FW_OK);
 	CHECK_EQ(fw_evidence_scan(k, 0, canonical_record, n, &d), FW_OK);
 	CHECK_EQ(n[0], a.transitions);
 	CHECK_EQ(n[1], a.records + 1); /* and the simulation.setup record */

@@ -26,16 +26,6 @@
 
 static const char *const ours[] = {"controller"};
 
-static const char *path_of(const char *name)
-{
-	static char p[4][700];
-	static int k;
-	char *out = p[k++ % 4];
-
-	snprintf(out, 700, "%s/%s", harness_tmpdir(), name);
-	return out;
-}
-
 /* ---- vers ---- */
 
 static void vers_ok(const char *vers, const char *want)
@@ -607,8 +597,8 @@ static struct fw_store *new_store(const char *name)
 	char db[64];
 
 	snprintf(db, sizeof(db), "%s.db", name);
-	CHECK_EQ(fw_store_open(path_of(db), 1, &s, &d), FW_OK);
-	CHECK_EQ(fw_evidence_setup(s, "test.example/csaf", path_of(name), &d), FW_OK);
+	CHECK_EQ(fw_store_open(harness_tmp_path(db), 1, &s, &d), FW_OK);
+	CHECK_EQ(fw_evidence_setup(s, "test.example/csaf", harness_tmp_path(name), &d), FW_OK);
 	return s;
 }
 

@@ -23,16 +23,6 @@
 #define DAY 86400L
 static const int64_t NOW = 1900000000; /* 2030-03-17 */
 
-static const char *path_of(const char *name)
-{
-	static char p[4][700];
-	static int k;
-	char *out = p[k++ % 4];
-
-	snprintf(out, 700, "%s/%s", harness_tmpdir(), name);
-	return out;
-}
-
 static uint64_t log_size(struct fw_store *s)
 {
 	uint64_t n = 0;
@@ -88,8 +78,8 @@ static struct fw_store *fleet(const char *name, uint64_t *add_idx)
 	char db[64];
 
 	snprintf(db, sizeof(db), "%s.db", name);
-	CHECK_EQ(fw_store_open(path_of(db), 1, &s, &d), FW_OK);
-	CHECK_EQ(fw_evidence_setup(s, "test.example/isolate", path_of(name), &d), FW_OK);
+	CHECK_EQ(fw_store_open(harness_tmp_path(db), 1, &s, &d), FW_OK);
+	CHECK_EQ(fw_evidence_setup(s, "test.example/isolate", harness_tmp_path(name), &d), FW_OK);
 	in.id = "FWT-1";
 	in.title = "t";
 	in.severity = "high";

@@ -26,16 +26,6 @@
 #define DAY 86400L
 static const int64_t NOW = 1900000000; /* 2030-03-17 */
 
-static const char *path_of(const char *name)
-{
-	static char p[4][700];
-	static int k;
-	char *out = p[k++ % 4];
-
-	snprintf(out, 700, "%s/%s", harness_tmpdir(), name);
-	return out;
-}
-
 /* ---- CVSS ---- */
 
 static int cvss(const char *v)
@@ -306,8 +296,8 @@ static struct fw_store *new_store(const char *name)
 	char db[64];
 
 	snprintf(db, sizeof(db), "%s.db", name);
-	CHECK_EQ(fw_store_open(path_of(db), 1, &s, &d), FW_OK);
-	CHECK_EQ(fw_evidence_setup(s, "test.example/vuln", path_of(name), &d), FW_OK);
+	CHECK_EQ(fw_store_open(harness_tmp_path(db), 1, &s, &d), FW_OK);
+	CHECK_EQ(fw_evidence_setup(s, "test.example/vuln", harness_tmp_path(name), &d), FW_OK);
 	return s;
 }
 
@@ -739,9 +729,9 @@ static void make_release(const char *version, uint64_t seq)
 	m.image_size = sizeof(img);
 	CHECK_EQ(fw_suit_sign(&m, relkey, &env, &len, &d), FW_OK);
 	snprintf(name, sizeof(name), "r-%llu.suit", (unsigned long long)seq);
-	CHECK_EQ(harness_write(path_of(name), env, len), 0);
+	CHECK_EQ(harness_write(harness_tmp_path(name), env, len), 0);
 	snprintf(name, sizeof(name), "r-%llu.bin", (unsigned long long)seq);
-	CHECK_EQ(harness_write(path_of(name), img, sizeof(img)), 0);
+	CHECK_EQ(harness_write(harness_tmp_path(name), img, sizeof(img)), 0);
 	free(env);
 }
 
@@ -754,7 +744,8 @@ static int add_rel(struct fw_store *s, uint64_t seq, const char *family, const c
 
 	snprintf(e, sizeof(e), "r-%llu.suit", (unsigned long long)seq);
 	snprintf(i, sizeof(i), "r-%llu.bin", (unsigned long long)seq);
-	return fw_registry_release_add(s, path_of(e), path_of(i), &t, "rm", doc, idx, d);
+	return fw_registry_release_add(s, harness_tmp_path(e), harness_tmp_path(i), &t, "rm", doc,
+	                               idx, d);
 }
 
 static struct fw_store *release_store(const char *name)
@@ -766,9 +757,10 @@ static struct fw_store *release_store(const char *name)
 
 	if (relkey == NULL) {
 		CHECK_EQ(fw_key_generate(FW_KEY_ALG_ED25519, &relkey, &d), FW_OK);
-		CHECK_EQ(fw_key_save(relkey, path_of("rel"), &d), FW_OK);
+		CHECK_EQ(fw_key_save(relkey, harness_tmp_path("rel"), &d), FW_OK);
 	}
-	CHECK_EQ(fw_registry_key_trust(s, path_of("rel.pub"), "rel", FW_ROLE_RELEASE_SIGNING, "sec",
+	CHECK_EQ(fw_registry_key_trust(s, harness_tmp_path("rel.pub"), "rel",
+	                               FW_ROLE_RELEASE_SIGNING, "sec",
 	                               &doc, &idx, &d),
 	         FW_OK);
 	json_decref(doc);
@@ -832,7 +824,7 @@ static void refused(struct fw_store *s, uint64_t seq, const char *sbom,
 	CHECK_EQ(json_array_size(rels), nrel);
 	json_decref(rels);
 	snprintf(env, sizeof(env), "r-%llu.suit", (unsigned long long)seq);
-	CHECK_EQ(blob_there(s, path_of(env)), 0);
+	CHECK_EQ(blob_there(s, harness_tmp_path(env)), 0);
 	if (sbom && blob_there(s, sbom) >= 0)
 		CHECK_EQ(blob_there(s, sbom), 0);
 }
@@ -863,23 +855,25 @@ static void t_release_sbom_fixes(void)
 	make_release("2.4.0", 13);
 
 	/* refusals first: nothing of them may remain */
-	CHECK_EQ(harness_write(path_of("broken.json"), "{\"bomFormat\": \"CycloneDX\",\n  oops", 31),
+	CHECK_EQ(harness_write(harness_tmp_path("broken.json"),
+	                       "{\"bomFormat\": \"CycloneDX\",\n  oops", 31),
 	         0);
-	refused(s, 10, path_of("broken.json"), NULL, 0, FW_E_FORMAT, "line 2, column");
-	CHECK_EQ(harness_write(path_of("pkg.json"), "{\"name\": \"fw\", \"version\": \"2.4.1\"}", 34),
+	refused(s, 10, harness_tmp_path("broken.json"), NULL, 0, FW_E_FORMAT, "line 2, column");
+	CHECK_EQ(harness_write(harness_tmp_path("pkg.json"),
+	                       "{\"name\": \"fw\", \"version\": \"2.4.1\"}", 34),
 	         0);
-	refused(s, 10, path_of("pkg.json"), NULL, 0, FW_E_FORMAT,
+	refused(s, 10, harness_tmp_path("pkg.json"), NULL, 0, FW_E_FORMAT,
 	        "pkg.json: neither a CycloneDX (bomFormat) nor an SPDX (spdxVersion) JSON document");
 	/* 32 MiB and one byte (sparse): refused before it is read */
-	f = fopen(path_of("big.json"), "wb");
+	f = fopen(harness_tmp_path("big.json"), "wb");
 	CHECK(f != NULL);
 	if (f) {
 		CHECK_EQ(ftruncate(fileno(f), (off_t)FW_RELEASE_MAX_SBOM + 1), 0);
 		fclose(f);
 	}
 	snprintf(big, sizeof(big), "%u", FW_RELEASE_MAX_SBOM);
-	refused(s, 10, path_of("big.json"), NULL, 0, FW_E_TOO_LARGE, big);
-	refused(s, 10, path_of("big.json"), NULL, 0, FW_E_TOO_LARGE, "--sbom ");
+	refused(s, 10, harness_tmp_path("big.json"), NULL, 0, FW_E_TOO_LARGE, big);
+	refused(s, 10, harness_tmp_path("big.json"), NULL, 0, FW_E_TOO_LARGE, "--sbom ");
 	/* an SBOM of 2.4.1 for a release of 2.4.0 */
 	refused(s, 13, cdx, NULL, 0, FW_E_VERIFY,
 	        "metadata.component.version 2.4.1 is not the release's version 2.4.0");
