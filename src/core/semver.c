@@ -569,8 +569,10 @@ int fw_range_parse(const char *s, struct fw_range *out, struct fw_diag *d)
 	if (n > FW_RANGE_MAX)
 		return fw_diag_set(d, FW_E_TOO_LARGE, "range '%s' is longer than %d bytes",
 		                   quote(q, 40, s, n), FW_RANGE_MAX);
-	r.n = 0;
-	r.nalt = 0;
+	/* zeroed, then copied whole: padding, the bytes after each pre-release's
+	 * NUL and the unused terms of *out are zero, so equal ranges compare
+	 * equal byte for byte */
+	memset(&r, 0, sizeof(r));
 	for (;;) {
 		size_t at;
 
@@ -621,8 +623,6 @@ int fw_range_parse(const char *s, struct fw_range *out, struct fw_diag *d)
 		return fw_diag_set(d, FW_E_TOO_LARGE,
 		                   "range '%s' would be %zu bytes in canonical form, over %d",
 		                   quote(q, 40, s, n), len, FW_RANGE_MAX);
-	out->n = r.n;
-	out->nalt = r.nalt;
-	memcpy(out->t, r.t, r.n * sizeof(r.t[0]));
+	memcpy(out, &r, sizeof(*out));
 	return FW_OK;
 }

@@ -371,11 +371,37 @@ static int cmp_row(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-/* An optional array of distinct strings (names or text, 1..255 bytes),
- * sorted by bytes: it is a set, and the normalized form should not depend
- * on the order it was written in. */
+/* An advisory id (fw_advisory_id_valid); out has max+1 bytes */
+static int advisory_value(const struct ctx *c, json_t *v, const char *at, size_t max, char *out)
+{
+	const char *s;
+	size_t len;
+	int rc = string_value(c, v, at, &s, &len);
+
+	if (rc != FW_OK)
+		return rc;
+	if (!fw_advisory_id_valid(s) || len > max) {
+		char shown[CLEAN_CAP];
+
+		clean(shown, s, len, SHOWN);
+		return fail(c, FW_E_FORMAT, at,
+		            "\"%s\" is not an advisory id (1..%d of A-Z a-z 0-9 . _ : -, "
+		            "starting with a letter or digit)",
+		            shown, FW_ADVISORY_ID_MAX);
+	}
+	memcpy(out, s, len + 1);
+	return FW_OK;
+}
+
+/* checks one value and copies it into out (max+1 bytes) */
+typedef int (*value_fn)(const struct ctx *c, json_t *v, const char *at, size_t max, char *out);
+
+/* An optional array of at most maxn distinct strings, each checked by value
+ * into a row of width bytes (zeroed by the caller), sorted by bytes: it is a
+ * set, and the normalized form should not depend on the order it was
+ * written in. */
 static int string_set(const struct ctx *c, json_t *obj, const char *at, const char *key,
-                      size_t maxn, int names, char (*out)[256], size_t *n)
+                      size_t maxn, value_fn value, char *out, size_t width, size_t *n)
 {
 	char where[PATH_CAP], item[PATH_CAP];
 	json_t *arr = json_object_get(obj, key);
@@ -392,44 +418,25 @@ static int string_set(const struct ctx *c, json_t *obj, const char *at, const ch
 		return fail(c, FW_E_FORMAT, where, "%zu entries, more than %zu", json_array_size(arr),
 		            maxn);
 	for (i = 0; i < json_array_size(arr); i++) {
+		char *row = out + i * width;
+
 		index_path(item, where, i);
-		rc = names ? name_value(c, json_array_get(arr, i), item, TEXT_MAX_BYTES, out[i])
-		           : text_value(c, json_array_get(arr, i), item, TEXT_MAX_BYTES, out[i]);
+		rc = value(c, json_array_get(arr, i), item, width - 1, row);
 		if (rc != FW_OK)
 			return rc;
 		for (j = 0; j < i; j++) {
-			if (strcmp(out[j], out[i]) == 0) {
+			if (strcmp(out + j * width, row) == 0) {
 				char shown[CLEAN_CAP];
 
-				clean(shown, out[i], strlen(out[i]), SHOWN);
+				clean(shown, row, strlen(row), SHOWN);
 				return fail(c, FW_E_FORMAT, item, "\"%s\" repeats %s[%zu]", shown, where,
 				            j);
 			}
 		}
 	}
 	*n = i;
-	qsort(out, *n, sizeof(out[0]), cmp_row);
+	qsort(out, *n, width, cmp_row);
 	return FW_OK;
-}
-
-/* A parsed range copied field by field into zeroed storage: the parser's
- * padding and the bytes after each pre-release's NUL are not ours to
- * compare, the policy's bytes are (two parses must compare equal). */
-static void range_copy(struct fw_range *dst, const struct fw_range *src)
-{
-	size_t i;
-
-	memset(dst, 0, sizeof(*dst));
-	dst->n = src->n;
-	dst->nalt = src->nalt;
-	for (i = 0; i < src->n && i < FW_RANGE_MAX_TERMS; i++) {
-		dst->t[i].op = src->t[i].op;
-		dst->t[i].alt = src->t[i].alt;
-		dst->t[i].v.major = src->t[i].v.major;
-		dst->t[i].v.minor = src->t[i].v.minor;
-		dst->t[i].v.patch = src->t[i].v.patch;
-		strncpy(dst->t[i].v.pre, src->t[i].v.pre, sizeof(dst->t[i].v.pre) - 1);
-	}
 }
 
 /* a version range (fw_range_parse), kept parsed and as canonical text */
@@ -437,7 +444,6 @@ static int versions_value(const struct ctx *c, json_t *v, const char *at,
                           struct fw_campaign_policy *p)
 {
 	struct fw_diag why = {{0}};
-	struct fw_range r;
 	const char *s;
 	size_t len;
 	int rc = string_value(c, v, at, &s, &len);
@@ -446,13 +452,13 @@ static int versions_value(const struct ctx *c, json_t *v, const char *at,
 		rc = length_ok(c, at, len, FW_RANGE_MAX);
 	if (rc != FW_OK)
 		return rc;
-	if (fw_range_parse(s, &r, &why) != FW_OK) {
+	/* straight into the policy: fw_range_parse writes every byte of it */
+	if (fw_range_parse(s, &p->versions, &why) != FW_OK) {
 		char shown[CLEAN_CAP];
 
 		clean(shown, s, len, SHOWN);
 		return fail(c, FW_E_FORMAT, at, "\"%s\" is not a version range: %s", shown, why.msg);
 	}
-	range_copy(&p->versions, &r);
 	fw_range_format(&p->versions, p->versions_text, sizeof(p->versions_text));
 	p->has_versions = 1;
 	return FW_OK;
@@ -467,9 +473,11 @@ static int parse_targeting(const struct ctx *c, json_t *root, struct fw_campaign
 		return FW_OK;
 	rc = want_object(c, t, "targeting", targeting_keys);
 	if (rc == FW_OK)
-		rc = string_set(c, t, "targeting", "cohorts", MAX_COHORTS, 1, p->cohorts, &p->ncohorts);
+		rc = string_set(c, t, "targeting", "cohorts", MAX_COHORTS, name_value, p->cohorts[0],
+		                sizeof(p->cohorts[0]), &p->ncohorts);
 	if (rc == FW_OK)
-		rc = string_set(c, t, "targeting", "hw_revisions", MAX_HW, 0, p->hw, &p->nhw);
+		rc = string_set(c, t, "targeting", "hw_revisions", MAX_HW, text_value, p->hw[0],
+		                sizeof(p->hw[0]), &p->nhw);
 	/* null = any, as written by fw_campaign_policy_json */
 	v = json_object_get(t, "product");
 	if (rc == FW_OK && v != NULL && !json_is_null(v))
@@ -485,51 +493,10 @@ static int parse_targeting(const struct ctx *c, json_t *root, struct fw_campaign
 
 /* ---- remediates: advisory ids ---- */
 
-static int cmp_id(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
 static int parse_remediates(const struct ctx *c, json_t *root, struct fw_campaign_policy *p)
 {
-	char item[PATH_CAP], shown[CLEAN_CAP];
-	json_t *arr = json_object_get(root, "remediates");
-	const char *s;
-	size_t i, j, len;
-	int rc;
-
-	p->nremediates = 0;
-	if (arr == NULL)
-		return FW_OK;
-	if (!json_is_array(arr))
-		return fail(c, FW_E_FORMAT, "remediates", "%s, not an array", kind(arr));
-	if (json_array_size(arr) > FW_CAMPAIGN_MAX_REMEDIATES)
-		return fail(c, FW_E_FORMAT, "remediates", "%zu entries, more than %d",
-		            json_array_size(arr), FW_CAMPAIGN_MAX_REMEDIATES);
-	for (i = 0; i < json_array_size(arr); i++) {
-		index_path(item, "remediates", i);
-		rc = string_value(c, json_array_get(arr, i), item, &s, &len);
-		if (rc != FW_OK)
-			return rc;
-		if (!fw_advisory_id_valid(s)) {
-			clean(shown, s, len, SHOWN);
-			return fail(c, FW_E_FORMAT, item,
-			            "\"%s\" is not an advisory id (1..%d of A-Z a-z 0-9 . _ : -, "
-			            "starting with a letter or digit)",
-			            shown, FW_ADVISORY_ID_MAX);
-		}
-		for (j = 0; j < i; j++)
-			if (strcmp(p->remediates[j], s) == 0) {
-				clean(shown, s, len, SHOWN);
-				return fail(c, FW_E_FORMAT, item, "\"%s\" repeats remediates[%zu]", shown,
-				            j);
-			}
-		memcpy(p->remediates[i], s, len + 1);
-	}
-	p->nremediates = i;
-	/* a set: the normalized form does not depend on the order written */
-	qsort(p->remediates, p->nremediates, sizeof(p->remediates[0]), cmp_id);
-	return FW_OK;
+	return string_set(c, root, "", "remediates", FW_CAMPAIGN_MAX_REMEDIATES, advisory_value,
+	                  p->remediates[0], sizeof(p->remediates[0]), &p->nremediates);
 }
 
 int fw_campaign_policy_remediates_add(struct fw_campaign_policy *p, const char *id,
@@ -559,7 +526,7 @@ int fw_campaign_policy_remediates_add(struct fw_campaign_policy *p, const char *
 	memset(p->remediates[n], 0, sizeof(p->remediates[n]));
 	memcpy(p->remediates[n], id, strlen(id) + 1);
 	p->nremediates = n + 1;
-	qsort(p->remediates, p->nremediates, sizeof(p->remediates[0]), cmp_id);
+	qsort(p->remediates, p->nremediates, sizeof(p->remediates[0]), cmp_row);
 	return FW_OK;
 }
 
@@ -932,7 +899,8 @@ static json_t *text_or_null(const char *s)
 	return s[0] ? json_string(s) : json_null();
 }
 
-static json_t *string_array(const char (*rows)[256], size_t n, int *oom)
+/* the first n (at most cap) rows of width bytes, as an array of strings */
+static json_t *string_array(const char *rows, size_t width, size_t cap, size_t n, int *oom)
 {
 	json_t *a = json_array();
 	size_t i;
@@ -941,15 +909,18 @@ static json_t *string_array(const char (*rows)[256], size_t n, int *oom)
 		*oom = 1;
 		return NULL;
 	}
-	for (i = 0; i < n; i++)
-		if (json_array_append_new(a, json_string(rows[i])) != 0)
+	for (i = 0; i < n && i < cap; i++)
+		if (json_array_append_new(a, json_string(rows + i * width)) != 0)
 			*oom = 1;
 	return a;
 }
 
+/* a char[N][W] member as string_array's rows, width and capacity */
+#define ROWS(a) (a)[0], sizeof((a)[0]), sizeof(a) / sizeof((a)[0])
+
 json_t *fw_campaign_policy_json(const struct fw_campaign_policy *p)
 {
-	json_t *root, *t, *stages, *pause, *rate, *retry, *q, *rb, *rem;
+	json_t *root, *t, *stages, *pause, *rate, *retry, *q, *rb;
 	size_t i;
 	int oom = 0;
 
@@ -960,10 +931,10 @@ json_t *fw_campaign_policy_json(const struct fw_campaign_policy *p)
 	put(root, "release", json_string(p->release), &oom);
 
 	t = json_object();
-	put(t, "cohorts", string_array(p->cohorts, p->ncohorts, &oom), &oom);
+	put(t, "cohorts", string_array(ROWS(p->cohorts), p->ncohorts, &oom), &oom);
 	put(t, "product", text_or_null(p->product), &oom);
 	put(t, "family", text_or_null(p->family), &oom);
-	put(t, "hw_revisions", string_array(p->hw, p->nhw, &oom), &oom);
+	put(t, "hw_revisions", string_array(ROWS(p->hw), p->nhw, &oom), &oom);
 	put(t, "versions", p->has_versions ? json_string(p->versions_text) : json_null(), &oom);
 	put(root, "targeting", t, &oom);
 
@@ -1019,11 +990,7 @@ json_t *fw_campaign_policy_json(const struct fw_campaign_policy *p)
 	put(q, "on_integrity_failure", json_true(), &oom);
 	put(root, "quarantine", q, &oom);
 
-	rem = json_array();
-	for (i = 0; rem != NULL && i < p->nremediates && i < FW_CAMPAIGN_MAX_REMEDIATES; i++)
-		if (json_array_append_new(rem, json_string(p->remediates[i])) != 0)
-			oom = 1;
-	put(root, "remediates", rem, &oom);
+	put(root, "remediates", string_array(ROWS(p->remediates), p->nremediates, &oom), &oom);
 
 	if (oom) {
 		json_decref(root);
