@@ -157,17 +157,17 @@ static void replay_registry(struct audit *a, uint64_t idx, const uint8_t *rec, s
 {
 	json_t *j;
 	const char *type, *id;
+	int fleet = fleet_record(rec, len);
 
 	if (memmem(rec, len, "\"type\":\"key.", 12) == NULL &&
 	    memmem(rec, len, "\"type\":\"release.add\"", 20) == NULL &&
 	    memmem(rec, len, "\"type\":\"operator.", 17) == NULL &&
 	    memmem(rec, len, "\"type\":\"campaign.", 17) == NULL &&
-	    memmem(rec, len, "\"type\":\"vuln.add\"", 17) == NULL &&
-	    !fleet_record(rec, len))
+	    memmem(rec, len, "\"type\":\"vuln.add\"", 17) == NULL && !fleet)
 		return;
 	j = json_loadb((const char *)rec, len, 0, NULL);
 	type = json_string_value(json_object_get(j, "type"));
-	if (type && fleet_record(rec, len) &&
+	if (type && fleet &&
 	    (strncmp(type, "device.", 7) == 0 || strcmp(type, "cert.revoke") == 0 ||
 	     strcmp(type, "rollout.device") == 0 || strcmp(type, "vuln.isolate") == 0)) {
 		char key[24];
@@ -240,6 +240,22 @@ struct objcheck {
 	json_t *seen;
 };
 
+/* The first of fields whose value differs between got and want (a field
+ * both lack agrees: a document from before it existed), or NULL. */
+static const char *first_differing(const json_t *got, const json_t *want,
+                                   const char *const *fields, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const json_t *g = json_object_get(got, fields[i]), *w = json_object_get(want, fields[i]);
+
+		if ((g || w) && !json_equal(g, w))
+			return fields[i];
+	}
+	return NULL;
+}
+
 static int check_object(void *arg, const char *id, const char *doc)
 {
 	static const char *const release_fields[] = {"product", "family", "image_sha256",
@@ -278,19 +294,15 @@ static int check_object(void *arg, const char *id, const char *doc)
 		static const char *const fields[] = {"advisory", "title",  "severity", "cvss",
 		                                     "cves",     "product", "family",  "affected",
 		                                     "fixed_in", "source", "csaf"};
-		json_t *rec = json_object_get(want, "record");
+		const char *f = first_differing(got, json_object_get(want, "record"), fields,
+		                                sizeof(fields) / sizeof(fields[0]));
 
-		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-			if (!json_equal(json_object_get(got, fields[i]), json_object_get(rec, fields[i])) &&
-			    (json_object_get(got, fields[i]) || json_object_get(rec, fields[i]))) {
-				finding(o->a, "registry.mismatch", 0,
-				        "advisory %s: '%s' differs from its vuln.add record %lld", id,
-				        fields[i], (long long)json_integer_value(json_object_get(want, "idx")));
-				break;
-			}
-		if (i == sizeof(fields) / sizeof(fields[0]) &&
-		    !json_equal(json_object_get(json_object_get(got, "added"), "idx"),
-		                json_object_get(want, "idx")))
+		if (f)
+			finding(o->a, "registry.mismatch", 0,
+			        "advisory %s: '%s' differs from its vuln.add record %lld", id, f,
+			        (long long)json_integer_value(json_object_get(want, "idx")));
+		else if (!json_equal(json_object_get(json_object_get(got, "added"), "idx"),
+		                     json_object_get(want, "idx")))
 			finding(o->a, "registry.mismatch", 0,
 			        "advisory %s: it names another record than its vuln.add record %lld", id,
 			        (long long)json_integer_value(json_object_get(want, "idx")));
@@ -302,18 +314,12 @@ static int check_object(void *arg, const char *id, const char *doc)
 			        "key %s is '%s' in the registry, but the records say '%s'", id,
 			        state ? state : "?", json_string_value(want));
 	} else {
-		for (i = 0; i < sizeof(release_fields) / sizeof(release_fields[0]); i++) {
-			json_t *g = json_object_get(got, release_fields[i]);
-			json_t *w = json_object_get(want, release_fields[i]);
+		const char *f = first_differing(got, want, release_fields,
+		                                sizeof(release_fields) / sizeof(release_fields[0]));
 
-			/* a field both lack (a release from before it existed) agrees */
-			if ((g || w) && !json_equal(g, w)) {
-				finding(o->a, "registry.mismatch", 0,
-				        "release %.16s: '%s' differs from its release.add record", id,
-				        release_fields[i]);
-				break;
-			}
-		}
+		if (f)
+			finding(o->a, "registry.mismatch", 0,
+			        "release %.16s: '%s' differs from its release.add record", id, f);
 	}
 	json_decref(got);
 	return 0;
