@@ -30,7 +30,10 @@ struct sel {
 	struct fw_vuln_fixes *fixes; /* a device that runs a fix is remediated */
 	uint64_t adv_rec;
 	uint8_t adv_lh[32];
-	char **ids;               /* selected devices, by id */
+	struct pick {
+		char *id;             /* a selected device */
+		int bucket;           /* its bucket when selected (FW_VB_CANNOT or _EXPOSED) */
+	} *picks;
 	size_t n, cap;
 	fw_vuln_isolated_fn fn;   /* plan only */
 	void *arg;
@@ -43,9 +46,9 @@ static void sel_clear(struct sel *x)
 	size_t i;
 
 	for (i = 0; i < x->n; i++)
-		free(x->ids[i]);
-	free(x->ids);
-	x->ids = NULL;
+		free(x->picks[i].id);
+	free(x->picks);
+	x->picks = NULL;
 	x->n = x->cap = 0;
 	fw_vuln_fixes_free(x->fixes);
 	x->fixes = NULL;
@@ -113,15 +116,16 @@ static int select_fn(void *arg, const struct fw_device_row *dev, const struct fw
 	}
 	if (x->n == x->cap) {
 		size_t cap = x->cap ? x->cap * 2 : 64;
-		char **ids = realloc(x->ids, cap * sizeof(*ids));
+		struct pick *picks = realloc(x->picks, cap * sizeof(*picks));
 
-		if (ids == NULL)
+		if (picks == NULL)
 			return FW_E_NOMEM;
-		x->ids = ids;
+		x->picks = picks;
 		x->cap = cap;
 	}
-	x->ids[x->n] = strdup(dev->id);
-	if (x->ids[x->n] == NULL)
+	x->picks[x->n].id = strdup(dev->id);
+	x->picks[x->n].bucket = b;
+	if (x->picks[x->n].id == NULL)
 		return FW_E_NOMEM;
 	x->n++;
 	describe(dev, b, &o);
@@ -201,19 +205,19 @@ out:
 }
 
 /* One device: its record, then the row (and certificate) it records. */
-static int isolate_one(struct fw_store *s, struct sel *x, const char *id, const char *actor,
-                       struct fw_device_row *row, struct fw_diag *d)
+static int isolate_one(struct fw_store *s, struct sel *x, const struct pick *p,
+                       const char *actor, struct fw_device_row *row, struct fw_diag *d)
 {
 	const struct fw_vuln_isolate_req *q = x->req;
 	struct fw_cert_row cert;
 	struct fw_device_row after;
-	char hex[65], before[32];
+	char hex[65];
 	uint8_t h[32], lh[32];
 	uint64_t idx;
 	json_t *rec;
-	int has = 0, b, rc;
+	int has = 0, rc;
 
-	rc = fw_store_device_get(s, id, row, &cert, &has, d);
+	rc = fw_store_device_get(s, p->id, row, &cert, &has, d);
 	if (rc != FW_OK)
 		return rc;
 	/* read again in this transaction: an earlier device of this command
@@ -221,12 +225,9 @@ static int isolate_one(struct fw_store *s, struct sel *x, const char *id, const 
 	rc = applicable(q->action, row, has ? &cert : NULL, d);
 	if (rc != FW_OK)
 		return rc;
-	b = fw_vuln_classify(&x->a, row, has ? &cert : NULL, q->now,
-	                     fw_vuln_fixes_runs(x->fixes, row) ? FW_VULN_RUNS_FIX : 0);
 	after = *row;
 	if (q->action == FW_VI_QUARANTINE)
 		snprintf(after.lifecycle, sizeof(after.lifecycle), "quarantined");
-	snprintf(before, sizeof(before), "%s", row->lifecycle);
 	rec = fw_evidence_record_new("vuln.isolate", actor);
 	if (rec == NULL)
 		return fw_diag_set(d, FW_E_NOMEM, "out of memory");
@@ -235,7 +236,7 @@ static int isolate_one(struct fw_store *s, struct sel *x, const char *id, const 
 	json_object_set_new(rec, "action", json_string(fw_vuln_isolate_action_name(q->action)));
 	json_object_set_new(rec, "reason", json_string(q->reason));
 	json_object_set_new(rec, "fw_version", json_string(row->fw_version));
-	json_object_set_new(rec, "lifecycle_before", json_string(before));
+	json_object_set_new(rec, "lifecycle_before", json_string(row->lifecycle));
 	if (q->action == FW_VI_REVOKE) {
 		fw_hex_encode(row->cert, 32, hex);
 		json_object_set_new(rec, "cert_sha256", json_string(hex));
@@ -269,7 +270,7 @@ static int isolate_one(struct fw_store *s, struct sel *x, const char *id, const 
 	if (x->out->devices < FW_VULN_ISOLATE_SHOWN) {
 		struct fw_vuln_isolated *o = &x->out->shown[x->out->devices];
 
-		describe(row, b, o);
+		describe(row, p->bucket, o);
 		o->idx = idx;
 		x->out->nshown = (size_t)x->out->devices + 1;
 	}
@@ -303,7 +304,7 @@ int fw_vuln_isolate(struct fw_store *s, const struct fw_vuln_isolate_req *req, c
 		o->nshown = 0;
 	}
 	for (i = 0; rc == FW_OK && i < x->n; i++)
-		rc = isolate_one(s, x, x->ids[i], actor, row, d);
+		rc = isolate_one(s, x, &x->picks[i], actor, row, d);
 	if (rc == FW_OK)
 		rc = fw_store_commit(s, d);
 	else
