@@ -76,16 +76,27 @@ const char *fw_reason_text(int r)
 int fw_policy_release_load(struct fw_store *s, const char *ref, struct fw_policy_release *r,
                            struct fw_diag *d)
 {
-	json_t *doc = NULL, *added, *hw, *h;
-	const char *v, *from;
-	struct fw_diag why = {{0}};
-	size_t i;
+	json_t *doc = NULL;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
 	rc = fw_registry_release_get(s, ref, &doc, d);
 	if (rc != FW_OK)
 		return rc;
+	rc = fw_policy_release_from_doc(doc, r, d);
+	json_decref(doc);
+	return rc;
+}
+
+int fw_policy_release_from_doc(const json_t *doc, struct fw_policy_release *r,
+                               struct fw_diag *d)
+{
+	const json_t *added, *hw, *h;
+	const char *v, *from;
+	struct fw_diag why = {{0}};
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
 	snprintf(r->id, sizeof(r->id), "%s", json_string_value(json_object_get(doc, "release_id")));
 	snprintf(r->product, sizeof(r->product), "%s",
 	         json_string_value(json_object_get(doc, "product")));
@@ -98,11 +109,9 @@ int fw_policy_release_load(struct fw_store *s, const char *ref, struct fw_policy
 	}
 	from = json_string_value(json_object_get(doc, "upgrade_from"));
 	if (from) {
-		if (fw_range_parse(from, &r->range, &why) != FW_OK) {
-			json_decref(doc);
+		if (fw_range_parse(from, &r->range, &why) != FW_OK)
 			return fw_diag_set(d, FW_E_STORE, "release %.16s: stored upgrade range: %s",
 			                   r->id, why.msg);
-		}
 		r->has_range = 1;
 		fw_range_format(&r->range, r->range_text, sizeof(r->range_text));
 	}
@@ -115,12 +124,10 @@ int fw_policy_release_load(struct fw_store *s, const char *ref, struct fw_policy
 	v = json_string_value(json_object_get(doc, "status"));
 	r->signer_revoked = v == NULL || strcmp(v, "ok") != 0; /* default-deny */
 	added = json_object_get(doc, "added");
-	rc = fw_evidence_ref_parse(added, &r->rec, r->rec_lh) == FW_OK
-	         ? FW_OK
-	         : fw_diag_set(d, FW_E_STORE, "release %.16s: its record reference is malformed",
-	                       r->id);
-	json_decref(doc);
-	return rc;
+	return fw_evidence_ref_parse(added, &r->rec, r->rec_lh) == FW_OK
+	           ? FW_OK
+	           : fw_diag_set(d, FW_E_STORE, "release %.16s: its record reference is malformed",
+	                         r->id);
 }
 
 /* ---- one decision ---- */

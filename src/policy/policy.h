@@ -81,6 +81,10 @@ FW_NODISCARD int fw_policy_target_check(const struct fw_policy_target *t, struct
 /* A release by id or unique prefix (fw_registry_release_get). */
 FW_NODISCARD int fw_policy_release_load(struct fw_store *s, const char *ref,
                                         struct fw_policy_release *r, struct fw_diag *d);
+/* The same from a release document as fw_registry_release_get or _list
+ * give it (with its "status"); FW_E_STORE when it is malformed. */
+FW_NODISCARD int fw_policy_release_from_doc(const json_t *doc, struct fw_policy_release *r,
+                                            struct fw_diag *d);
 
 /* Has a device's support period (support_until, YYYY-MM-DD: support ends
  * at the end of that day, UTC) ended at now (Unix seconds)? Not a date: 1,

@@ -381,8 +381,7 @@ static int newest_first(const void *pa, const void *pb)
 /* The releases that would fix an exposed device: of the advisory's product
  * (and family), signed by a key still active, fixing it by their version
  * or by their fixes list; at most MAX_FIXING, the newest kept. */
-static int find_fixing_releases(struct fw_store *s, struct run *x, const json_t *rels,
-                                struct fw_diag *d)
+static int find_fixing_releases(struct run *x, const json_t *rels, struct fw_diag *d)
 {
 	const json_t *rel;
 	size_t i;
@@ -403,7 +402,7 @@ static int find_fixing_releases(struct fw_store *s, struct run *x, const json_t 
 		}
 		/* loaded into the spare slot; when full, the oldest gives way */
 		r = &x->fixing[x->nfixing];
-		rc = fw_policy_release_load(s, id, r, d);
+		rc = fw_policy_release_from_doc(rel, r, d);
 		if (rc == FW_OK && ++x->nfixing > MAX_FIXING) {
 			qsort(x->fixing, x->nfixing, sizeof(*x->fixing), newest_first);
 			x->nfixing = MAX_FIXING;
@@ -545,7 +544,7 @@ static int affected_prepare(struct fw_store *s, void *arg, json_t *record, struc
 	if (rc == FW_OK)
 		rc = fixes_from(&x->a, rels, &x->fixes, d);
 	if (rc == FW_OK)
-		rc = find_fixing_releases(s, x, rels, d);
+		rc = find_fixing_releases(x, rels, d);
 	if (rc == FW_OK)
 		rc = find_campaigns(s, x, rels, d);
 	json_decref(rels);
