@@ -44,6 +44,9 @@
 #define BUNDLE_FORMAT "fwtrust-bundle/v1"
 #define PROOF_FORMAT "fwtrust-multiproof/v1"
 #define MAX_CAMPAIGNS 256
+/* releases one bundle selects: a campaign's and its rollback's, a release,
+ * or the release of each campaign that remediates an advisory */
+#define MAX_RELEASES (MAX_CAMPAIGNS + 1)
 #define MAX_ADVISORIES 16 /* advisories one bundle follows */
 #define MAX_CHECKPOINTS 64  /* earlier checkpoints kept in a bundle (evenly spaced) */
 #define RECORD_MAX (1u << 20) /* a record line of a bundle, bytes */
@@ -347,14 +350,15 @@ struct exp {
 	char campaigns[MAX_CAMPAIGNS][64];
 	char camp_pat[MAX_CAMPAIGNS][96];
 	size_t ncampaigns;
-	uint64_t release_idx[2];
-	char release_ref[2][120]; /* "refs":[{"idx":N,"lh":"..."} of the release.add */
-	char release_id[2][65];
+	uint64_t release_idx[MAX_RELEASES]; /* the release.add records */
+	char release_ref[MAX_RELEASES][120]; /* "refs":[{"idx":N,"lh":"..."} of the release.add */
+	char release_id[MAX_RELEASES][65];
 	size_t nreleases;
-	char signer_pat[2][120];
-	char advisories[MAX_ADVISORIES][72];
-	char adv_pat[MAX_ADVISORIES][96];  /* "advisory":"<id>" */
-	char adv_quoted[MAX_ADVISORIES][72]; /* "<id>" (in a release's fixes) */
+	char signer_pat[MAX_RELEASES][120]; /* "key_id":"<the release's signer>" */
+	char advisories[MAX_ADVISORIES][FW_ADVISORY_ID_MAX + 1];
+	/* "advisory":"<id>"; "<id>" (in a release's fixes) */
+	char adv_pat[MAX_ADVISORIES][sizeof("\"advisory\":\"\"") + FW_ADVISORY_ID_MAX];
+	char adv_quoted[MAX_ADVISORIES][sizeof("\"\"") + FW_ADVISORY_ID_MAX];
 	size_t nadvisories;
 	uint64_t first_content; /* first record selected by its content (not a ref) */
 	uint64_t selected, by_ref;
@@ -411,8 +415,11 @@ static int select_one(struct exp *x, uint64_t idx, const uint8_t *rec, size_t le
 {
 	size_t i;
 
-	if (idx == 0 || idx == x->release_idx[0] || (x->nreleases > 1 && idx == x->release_idx[1]))
+	if (idx == 0)
 		return 1;
+	for (i = 0; i < x->nreleases; i++)
+		if (idx == x->release_idx[i])
+			return 1;
 	for (i = 0; i < x->ncampaigns; i++)
 		if (memmem(rec, len, x->camp_pat[i], strlen(x->camp_pat[i])) != NULL)
 			return 1;
@@ -616,40 +623,6 @@ static int pass_write(void *arg, uint64_t idx, const uint8_t lh[FW_HASH_LEN],
 
 /* ---- what the bundle is about ---- */
 
-static int release_facts(struct exp *x, const char *id, struct fw_diag *d)
-{
-	char *doc = NULL;
-	json_t *j, *added;
-	const char *lh, *signer;
-	size_t i = x->nreleases;
-	int rc;
-
-	if (i == 2)
-		return FW_OK;
-	rc = fw_store_object_get(x->s, "release", id, &doc, d);
-	if (rc == FW_E_NOT_FOUND)
-		return fw_diag_set(d, rc, "no release %s in the registry", id);
-	if (rc != FW_OK)
-		return rc;
-	j = json_loads(doc, 0, NULL);
-	free(doc);
-	added = json_object_get(j, "added");
-	lh = json_string_value(json_object_get(added, "lh"));
-	signer = json_string_value(json_object_get(j, "signer_key_id"));
-	if (!json_is_integer(json_object_get(added, "idx")) || lh == NULL || signer == NULL) {
-		json_decref(j);
-		return fw_diag_set(d, FW_E_STORE, "release %s: its document names no record", id);
-	}
-	x->release_idx[i] = (uint64_t)json_integer_value(json_object_get(added, "idx"));
-	snprintf(x->release_ref[i], sizeof(x->release_ref[i]), "\"refs\":[{\"idx\":%llu,\"lh\":\"%s\"}",
-	         (unsigned long long)x->release_idx[i], lh);
-	snprintf(x->signer_pat[i], sizeof(x->signer_pat[i]), "\"key_id\":\"%s\"", signer);
-	snprintf(x->release_id[i], sizeof(x->release_id[i]), "%s", id);
-	x->nreleases++;
-	json_decref(j);
-	return FW_OK;
-}
-
 static int add_campaign(struct exp *x, const char *id, struct fw_diag *d)
 {
 	if (x->ncampaigns == MAX_CAMPAIGNS)
@@ -669,7 +642,7 @@ static int add_advisory(struct exp *x, const char *id, struct fw_diag *d)
 {
 	size_t i;
 
-	if (id == NULL || id[0] == 0 || strlen(id) > 64 || strpbrk(id, "\"\\") != NULL)
+	if (!fw_advisory_id_valid(id))
 		return FW_OK;
 	for (i = 0; i < x->nadvisories; i++)
 		if (strcmp(x->advisories[i], id) == 0)
@@ -684,39 +657,79 @@ static int add_advisory(struct exp *x, const char *id, struct fw_diag *d)
 	return FW_OK;
 }
 
-/* The advisories a release declares it fixes (its document's "fixes"). */
-static int release_advisories(struct exp *x, const char *release, struct fw_diag *d)
+/* The advisories in a JSON array of ids (a policy's "remediates", a
+ * release's "fixes"). */
+static int add_advisories(struct exp *x, const json_t *ids, struct fw_diag *d)
 {
 	const json_t *v;
-	char *doc = NULL;
-	json_t *r = NULL;
 	size_t i;
 	int rc = FW_OK;
 
-	if (release && fw_store_object_get(x->s, "release", release, &doc, NULL) == FW_OK)
-		r = json_loads(doc, 0, NULL);
-	free(doc);
-	json_array_foreach(json_object_get(r, "fixes"), i, v)
+	json_array_foreach(ids, i, v)
 		if (rc == FW_OK)
 			rc = add_advisory(x, json_string_value(v), d);
-	json_decref(r);
 	return rc;
 }
 
-/* The advisories a campaign remediates: its policy's "remediates" and its
- * release's "fixes". */
-static int campaign_advisories(struct exp *x, const json_t *camp, struct fw_diag *d)
+/* A release of the bundle: its release.add record, the eligibility
+ * records that refer to it and its signer's key.revoke records are
+ * selected; with follow, the advisories its "fixes" declares too. doc is
+ * its registry document when the caller has parsed it already (borrowed),
+ * else NULL: read here. A release is kept once however often it is named. */
+static int release_facts(struct exp *x, const char *id, const json_t *doc, int follow,
+                         struct fw_diag *d)
 {
-	const json_t *v;
-	size_t i;
+	json_t *j = NULL, *added;
+	const char *lh, *signer;
+	size_t i, n = x->nreleases;
 	int rc = FW_OK;
 
-	json_array_foreach(json_object_get(json_object_get(camp, "policy"), "remediates"), i, v)
-		if (rc == FW_OK)
-			rc = add_advisory(x, json_string_value(v), d);
-	if (rc == FW_OK)
-		rc = release_advisories(x, json_string_value(json_object_get(camp, "release_id")), d);
+	for (i = 0; i < n; i++)
+		if (strcmp(x->release_id[i], id) == 0)
+			break;
+	if (i < n && !follow)
+		return FW_OK;
+	if (i == MAX_RELEASES)
+		return fw_diag_set(d, FW_E_ARG, "more than %d releases: export the campaigns one by one",
+		                   MAX_RELEASES);
+	if (doc == NULL) {
+		char *text = NULL;
+
+		rc = fw_store_object_get(x->s, "release", id, &text, d);
+		if (rc == FW_E_NOT_FOUND)
+			return fw_diag_set(d, rc, "no release %s in the registry", id);
+		if (rc != FW_OK)
+			return rc;
+		doc = j = json_loads(text, 0, NULL);
+		free(text);
+	}
+	if (follow)
+		rc = add_advisories(x, json_object_get(doc, "fixes"), d);
+	if (rc != FW_OK || i < n) /* or kept already */
+		goto out;
+	added = json_object_get(doc, "added");
+	lh = json_string_value(json_object_get(added, "lh"));
+	signer = json_string_value(json_object_get(doc, "signer_key_id"));
+	if (!json_is_integer(json_object_get(added, "idx")) || lh == NULL || signer == NULL) {
+		rc = fw_diag_set(d, FW_E_STORE, "release %s: its document names no record", id);
+		goto out;
+	}
+	x->release_idx[i] = (uint64_t)json_integer_value(json_object_get(added, "idx"));
+	snprintf(x->release_ref[i], sizeof(x->release_ref[i]), "\"refs\":[{\"idx\":%llu,\"lh\":\"%s\"}",
+	         (unsigned long long)x->release_idx[i], lh);
+	snprintf(x->signer_pat[i], sizeof(x->signer_pat[i]), "\"key_id\":\"%s\"", signer);
+	snprintf(x->release_id[i], sizeof(x->release_id[i]), "%s", id);
+	x->nreleases++;
+out:
+	json_decref(j);
 	return rc;
+}
+
+/* The advisories a campaign's policy remediates ("remediates"); those its
+ * release fixes come with release_facts(follow). */
+static int policy_advisories(struct exp *x, const json_t *camp, struct fw_diag *d)
+{
+	return add_advisories(x, json_object_get(json_object_get(camp, "policy"), "remediates"), d);
 }
 
 struct rel_match {
@@ -740,6 +753,8 @@ static int match_release(void *arg, const char *id, const char *doc)
 	return 0;
 }
 
+/* A campaign of the release's bundle, and the advisories its policy
+ * remediates (the release's own fixes are followed already). */
 static int match_campaign(void *arg, const char *id, const char *doc)
 {
 	struct rel_match *m = arg;
@@ -748,8 +763,8 @@ static int match_campaign(void *arg, const char *id, const char *doc)
 
 	if (rel && strcmp(rel, m->id) == 0) {
 		m->rc = add_campaign(m->x, id, m->d);
-		if (m->rc == FW_OK) /* and the advisories it remediates */
-			m->rc = campaign_advisories(m->x, j, m->d);
+		if (m->rc == FW_OK)
+			m->rc = policy_advisories(m->x, j, m->d);
 	}
 	json_decref(j);
 	return m->rc != FW_OK;
@@ -780,12 +795,12 @@ static int match_adv_campaign(void *arg, const char *id, const char *doc)
 		yes = fw_json_has_string(json_object_get(r, "fixes"), m->id);
 	}
 	free(rdoc);
-	json_decref(r);
 	if (yes) {
 		m->rc = add_campaign(x, id, m->d);
-		if (m->rc == FW_OK && rel)
-			m->rc = release_facts(x, rel, m->d);
+		if (m->rc == FW_OK && rel) /* r: its release, when read above */
+			m->rc = release_facts(x, rel, r, 0, m->d);
 	}
+	json_decref(r);
 	json_decref(j);
 	return m->rc != FW_OK;
 }
@@ -833,14 +848,14 @@ static int subject(struct exp *x, struct fw_diag *d)
 		rel = json_string_value(json_object_get(j, "release_id"));
 		rb = json_string_value(json_object_get(j, "rollback_release_id"));
 		rc = add_campaign(x, o->campaign, d);
-		if (rc == FW_OK)
-			rc = campaign_advisories(x, j, d);
+		if (rc == FW_OK) /* the advisories it remediates: its policy's, its release's */
+			rc = policy_advisories(x, j, d);
 		if (rc == FW_OK && rel == NULL)
 			rc = fw_diag_set(d, FW_E_STORE, "campaign %s names no release", o->campaign);
 		if (rc == FW_OK)
-			rc = release_facts(x, rel, d);
+			rc = release_facts(x, rel, NULL, 1, d);
 		if (rc == FW_OK && rb)
-			rc = release_facts(x, rb, d);
+			rc = release_facts(x, rb, NULL, 0, d);
 		json_decref(j);
 		return rc;
 	}
@@ -860,9 +875,7 @@ static int subject(struct exp *x, struct fw_diag *d)
 		if (m.n > 1)
 			return fw_diag_set(d, FW_E_ARG, "--release %s: %d releases start so; give more digits",
 			                   o->release, m.n);
-		rc = release_facts(x, m.id, d);
-		if (rc == FW_OK)
-			rc = release_advisories(x, m.id, d);
+		rc = release_facts(x, m.id, NULL, 1, d);
 		if (rc == FW_OK)
 			rc = fw_store_object_scan(x->s, "campaign", match_campaign, &m, d);
 		return rc != FW_OK ? rc : m.rc;
@@ -1037,9 +1050,7 @@ static int write_keys(struct exp *x, struct fw_diag *d)
 		if (fw_hex_decode(json_string_value(v), sha, 32) != FW_OK)
 			continue;
 		fw_store_blob_path(x->s, sha, src, sizeof(src));
-		rc = strncmp(k, "vuln/", 5) == 0 ? mkdirs(x->o->dir, "vuln", d) : FW_OK;
-		if (rc == FW_OK)
-			rc = copy_file(src, x->o->dir, k, d);
+		rc = copy_file(src, x->o->dir, k, d);
 		if (rc != FW_OK)
 			return rc;
 	}
@@ -1248,6 +1259,8 @@ static int export(struct exp *x, struct fw_bundle_info *info, struct fw_diag *d)
 		rc = mkdirs(x->o->dir, "release", d);
 	if (rc == FW_OK)
 		rc = mkdirs(x->o->dir, "campaign", d);
+	if (rc == FW_OK)
+		rc = mkdirs(x->o->dir, "vuln", d);
 	if (rc != FW_OK)
 		goto out;
 	snprintf(p, sizeof(p), "%s/records.jsonl", x->o->dir);
@@ -1886,6 +1899,36 @@ static void check_advisory(struct ver *v, uint64_t idx, json_t *j)
 		free(data);
 }
 
+/* Count an exposed device's why codes: w is the space before the first,
+ * commas separate them, nl ends the line. Each is eligible,
+ * no_fixing_release or a reason (reasons: code -> devices). */
+static void count_why(const char *w, const char *nl, int64_t *eligible, int64_t *no_release,
+                      json_t *reasons)
+{
+	while (w != NULL && w < nl) {
+		const char *end = memchr(w + 1, ',', (size_t)(nl - w - 1));
+		char code[64];
+		size_t n;
+
+		if (end == NULL)
+			end = nl;
+		n = (size_t)(end - w - 1);
+		if (n > 0 && n < sizeof(code)) {
+			memcpy(code, w + 1, n);
+			code[n] = 0;
+			if (strcmp(code, "eligible") == 0)
+				(*eligible)++;
+			else if (strcmp(code, "no_fixing_release") == 0)
+				(*no_release)++;
+			else
+				json_object_set_new(
+				    reasons, code,
+				    json_integer(json_integer_value(json_object_get(reasons, code)) + 1));
+		}
+		w = end < nl ? end : NULL;
+	}
+}
+
 /* a computation of an advisory's cohort: the list it kept, and the counts
  * the record gives, recounted from the list ("<device> <bucket>
  * <fw_version>" lines) */
@@ -1902,10 +1945,8 @@ static void check_cohort(struct ver *v, uint64_t idx, json_t *j)
 
 	safe_name(str(j, "advisory"), safe, sizeof(safe));
 	snprintf(name, sizeof(name), "vuln/%s.cohort-%llu.txt", safe, (unsigned long long)idx);
-	if (check_file_sha(v, name, str(j, "list_sha256"), idx, &data, &len) != 0) {
-		json_decref(reasons);
-		return;
-	}
+	if (check_file_sha(v, name, str(j, "list_sha256"), idx, &data, &len) != 0)
+		goto out;
 	while (at < len) {
 		const char *line = (const char *)data + at, *nl = memchr(line, '\n', len - at);
 		const char *sp = nl ? memchr(line, ' ', (size_t)(nl - line)) : NULL, *b, *sp2;
@@ -1913,9 +1954,7 @@ static void check_cohort(struct ver *v, uint64_t idx, json_t *j)
 		if (nl == NULL || sp == NULL) {
 			finding(v, "vuln.cohort_mismatch", name, idx, "line %zu is not "
 			        "'<device> <bucket> <fw_version>'", lines + 1);
-			free(data);
-			json_decref(reasons);
-			return;
+			goto out;
 		}
 		b = sp + 1;
 		sp2 = memchr(b, ' ', (size_t)(nl - b));
@@ -1925,43 +1964,16 @@ static void check_cohort(struct ver *v, uint64_t idx, json_t *j)
 		if (sp2 == NULL || fw_report_vuln_bucket((int)k) == NULL) {
 			finding(v, "vuln.cohort_mismatch", name, idx, "line %zu names no bucket",
 			        lines + 1);
-			free(data);
-			json_decref(reasons);
-			return;
+			goto out;
 		}
 		got[k]++;
 		lines++;
 		/* an exposed device's why: after its version */
-		if (k == FW_REPORT_VULN_EXPOSED && reasons) {
-			const char *w = memchr(sp2 + 1, ' ', (size_t)(nl - sp2 - 1));
-			char code[64];
-
-			while (w && w < nl) {
-				const char *end = w + 1;
-				size_t n;
-
-				while (end < nl && *end != ',')
-					end++;
-				n = (size_t)(end - w - 1);
-				if (n > 0 && n < sizeof(code)) {
-					memcpy(code, w + 1, n);
-					code[n] = 0;
-					if (strcmp(code, "eligible") == 0)
-						eligible++;
-					else if (strcmp(code, "no_fixing_release") == 0)
-						no_release++;
-					else
-						json_object_set_new(
-						    reasons, code,
-						    json_integer(json_integer_value(json_object_get(reasons, code)) +
-						                 1));
-				}
-				w = end < nl ? end : NULL;
-			}
-		}
+		if (k == FW_REPORT_VULN_EXPOSED && reasons)
+			count_why(memchr(sp2 + 1, ' ', (size_t)(nl - sp2 - 1)), nl, &eligible,
+			          &no_release, reasons);
 		at = (size_t)(nl - (const char *)data) + 1;
 	}
-	free(data);
 	/* the why of the exposed devices, when the record gives it */
 	if (json_is_object(why) && reasons) {
 		size_t given = 0;
@@ -1981,7 +1993,6 @@ static void check_cohort(struct ver *v, uint64_t idx, json_t *j)
 			        "%llu gives",
 			        (unsigned long long)idx);
 	}
-	json_decref(reasons);
 	for (k = 0; (bn = fw_report_vuln_bucket((int)k)) != NULL; k++)
 		if (got[k] != json_integer_value(json_object_get(counts, bn)))
 			finding(v, "vuln.cohort_mismatch", name, idx,
@@ -1993,6 +2004,9 @@ static void check_cohort(struct ver *v, uint64_t idx, json_t *j)
 		        "the list has %zu device(s), record %llu counts a cohort of %lld", lines,
 		        (unsigned long long)idx,
 		        (long long)json_integer_value(json_object_get(j, "cohort")));
+out:
+	free(data);
+	json_decref(reasons);
 }
 
 /* approvals: a valid signature by the approver's recorded key over the
