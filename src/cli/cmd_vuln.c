@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "evidence/evidence.h"
 #include "store/store.h"
 #include "vuln/vuln.h"
 
@@ -236,9 +237,10 @@ static int print_bucket(struct fw_store *s, const struct fw_vuln_cohort *c, cons
                         int as_json)
 {
 	char path[4200], *line = NULL;
-	size_t cap = 0, blen = strlen(bucket);
+	size_t cap = 0;
 	ssize_t n;
 	uint64_t k = 0;
+	int want = fw_vuln_bucket_parse(bucket) - 1; /* as fw_report_vuln_bucket counts */
 	FILE *f;
 
 	fw_store_blob_path(s, c->list_sha256, path, sizeof(path));
@@ -250,29 +252,28 @@ static int print_bucket(struct fw_store *s, const struct fw_vuln_cohort *c, cons
 	if (as_json)
 		printf("[");
 	while ((n = getline(&line, &cap, f)) > 0) {
-		char *sp = strchr(line, ' '), *ver, *why;
+		struct fw_report_cohort_line cl;
 
 		if (line[n - 1] == '\n')
-			line[n - 1] = '\0';
-		if (sp == NULL || strncmp(sp + 1, bucket, blen) != 0 || sp[1 + blen] != ' ')
+			n--;
+		if (fw_report_cohort_line(line, (size_t)n, &cl) != want)
 			continue;
-		*sp = '\0';
-		ver = sp + 2 + blen;
-		why = strchr(ver, ' '); /* an exposed device's why */
-		if (why)
-			*why++ = '\0';
 		if (as_json) {
-			json_t *o = json_pack("{ssss}", "device", line, "fw_version", ver);
+			json_t *o = json_pack("{s:s%s:s%}", "device", cl.device, cl.device_len,
+			                      "fw_version", cl.version, cl.version_len);
+			char *t;
 
-			if (o && why)
-				json_object_set_new(o, "why", json_string(why));
-			char *t = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
-
+			if (o && cl.why)
+				json_object_set_new(o, "why", json_stringn(cl.why, cl.why_len));
+			t = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
 			printf("%s\n%s", k ? "," : "", t ? t : "null");
 			free(t);
 			json_decref(o);
 		} else {
-			printf("%s %s%s%s\n", line, ver, why ? " " : "", why ? why : "");
+			/* the line as kept: device, version and why (the bucket is given) */
+			printf("%.*s %.*s%s%.*s\n", (int)cl.device_len, cl.device, (int)cl.version_len,
+			       cl.version, cl.why ? " " : "", cl.why ? (int)cl.why_len : 0,
+			       cl.why ? cl.why : "");
 		}
 		k++;
 	}

@@ -1899,22 +1899,24 @@ static void check_advisory(struct ver *v, uint64_t idx, json_t *j)
 		free(data);
 }
 
-/* Count an exposed device's why codes: w is the space before the first,
- * commas separate them, nl ends the line. Each is eligible,
- * no_fixing_release or a reason (reasons: code -> devices). */
-static void count_why(const char *w, const char *nl, int64_t *eligible, int64_t *no_release,
+/* Count an exposed device's why codes (len bytes at w, commas between
+ * them): each is eligible, no_fixing_release or a reason (reasons: code ->
+ * devices). */
+static void count_why(const char *w, size_t len, int64_t *eligible, int64_t *no_release,
                       json_t *reasons)
 {
+	const char *nl = w + len;
+
 	while (w != NULL && w < nl) {
-		const char *end = memchr(w + 1, ',', (size_t)(nl - w - 1));
+		const char *end = memchr(w, ',', (size_t)(nl - w));
 		char code[64];
 		size_t n;
 
 		if (end == NULL)
 			end = nl;
-		n = (size_t)(end - w - 1);
+		n = (size_t)(end - w);
 		if (n > 0 && n < sizeof(code)) {
-			memcpy(code, w + 1, n);
+			memcpy(code, w, n);
 			code[n] = 0;
 			if (strcmp(code, "eligible") == 0)
 				(*eligible)++;
@@ -1925,7 +1927,7 @@ static void count_why(const char *w, const char *nl, int64_t *eligible, int64_t 
 				    reasons, code,
 				    json_integer(json_integer_value(json_object_get(reasons, code)) + 1));
 		}
-		w = end < nl ? end : NULL;
+		w = end < nl ? end + 1 : NULL;
 	}
 }
 
@@ -1942,6 +1944,8 @@ static void check_cohort(struct ver *v, uint64_t idx, json_t *j)
 	int64_t got[FW_REPORT_VULN_BUCKETS] = {0}, eligible = 0, no_release = 0;
 	const char *bn;
 	json_t *reasons = json_object(); /* code -> exposed devices ineligible for it */
+	struct fw_report_cohort_line cl;
+	int b;
 
 	safe_name(str(j, "advisory"), safe, sizeof(safe));
 	snprintf(name, sizeof(name), "vuln/%s.cohort-%llu.txt", safe, (unsigned long long)idx);
@@ -1949,29 +1953,23 @@ static void check_cohort(struct ver *v, uint64_t idx, json_t *j)
 		goto out;
 	while (at < len) {
 		const char *line = (const char *)data + at, *nl = memchr(line, '\n', len - at);
-		const char *sp = nl ? memchr(line, ' ', (size_t)(nl - line)) : NULL, *b, *sp2;
 
-		if (nl == NULL || sp == NULL) {
+		b = nl ? fw_report_cohort_line(line, (size_t)(nl - line), &cl) : -1;
+		if (b == -1) {
 			finding(v, "vuln.cohort_mismatch", name, idx, "line %zu is not "
 			        "'<device> <bucket> <fw_version>'", lines + 1);
 			goto out;
 		}
-		b = sp + 1;
-		sp2 = memchr(b, ' ', (size_t)(nl - b));
-		for (k = 0; sp2 && (bn = fw_report_vuln_bucket((int)k)) != NULL; k++)
-			if ((size_t)(sp2 - b) == strlen(bn) && memcmp(b, bn, strlen(bn)) == 0)
-				break;
-		if (sp2 == NULL || fw_report_vuln_bucket((int)k) == NULL) {
+		if (b < 0) {
 			finding(v, "vuln.cohort_mismatch", name, idx, "line %zu names no bucket",
 			        lines + 1);
 			goto out;
 		}
-		got[k]++;
+		got[b]++;
 		lines++;
 		/* an exposed device's why: after its version */
-		if (k == FW_REPORT_VULN_EXPOSED && reasons)
-			count_why(memchr(sp2 + 1, ' ', (size_t)(nl - sp2 - 1)), nl, &eligible,
-			          &no_release, reasons);
+		if (b == FW_REPORT_VULN_EXPOSED && reasons && cl.why)
+			count_why(cl.why, cl.why_len, &eligible, &no_release, reasons);
 		at = (size_t)(nl - (const char *)data) + 1;
 	}
 	/* the why of the exposed devices, when the record gives it */

@@ -349,6 +349,16 @@ json_t *fw_report_summary(struct fw_report *r, const struct fw_checkpoint *ancho
 #define FW_REPORT_VULN_BUCKETS 5
 #define FW_REPORT_VULN_EXPOSED 3
 const char *fw_report_vuln_bucket(int k);
+/* One line of a kept cohort list, without its newline: "<device> <bucket>
+ * <fw_version>", and for an exposed device " <why>" (codes separated by
+ * commas). The fields point into line (not terminated); why is NULL when
+ * the line has none. Returns the bucket k (fw_report_vuln_bucket), -1 when
+ * the line has no space (not the shape), -2 when it names no bucket. */
+struct fw_report_cohort_line {
+	const char *device, *version, *why;
+	size_t device_len, version_len, why_len;
+};
+int fw_report_cohort_line(const char *line, size_t len, struct fw_report_cohort_line *out);
 /* report.html for a summary: one self-contained file (inline CSS and SVG,
  * no script, no external assets) that prints well. */
 FW_NODISCARD int fw_report_html(const json_t *summary, FILE *out, struct fw_diag *d);

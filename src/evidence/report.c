@@ -65,6 +65,36 @@ const char *fw_report_vuln_bucket(int k)
 	return k >= 0 && k < VB_N ? vb_names[k] : NULL;
 }
 
+int fw_report_cohort_line(const char *line, size_t len, struct fw_report_cohort_line *out)
+{
+	const char *end = line + len, *sp = memchr(line, ' ', len), *b, *sp2, *w;
+	int k;
+
+	memset(out, 0, sizeof(*out));
+	if (sp == NULL)
+		return -1;
+	b = sp + 1;
+	sp2 = memchr(b, ' ', (size_t)(end - b));
+	if (sp2 == NULL)
+		return -2;
+	for (k = 0; k < VB_N; k++)
+		if ((size_t)(sp2 - b) == strlen(vb_names[k]) &&
+		    memcmp(b, vb_names[k], (size_t)(sp2 - b)) == 0)
+			break;
+	if (k == VB_N)
+		return -2;
+	out->device = line;
+	out->device_len = (size_t)(sp - line);
+	out->version = sp2 + 1;
+	w = memchr(sp2 + 1, ' ', (size_t)(end - sp2 - 1));
+	out->version_len = (size_t)((w ? w : end) - out->version);
+	if (w) {
+		out->why = w + 1;
+		out->why_len = (size_t)(end - w - 1);
+	}
+	return k;
+}
+
 /* A small sample of record indexes (the first ones) and how many there were. */
 struct sample {
 	uint64_t idx[REPORT_SAMPLE_MAX];
