@@ -260,6 +260,31 @@ refused_naming(r, "vuln/FWT-1.cohort-1.txt")
 t.check("file.unrecorded" in r.stdout, "code: " + r.stdout[-300:])
 t.end()
 
+t.begin("vuln report: three remediating campaigns on three releases, every one in it")
+# CID names FWT-1 in its policy; C2's release (REL2) names it in its fixes;
+# C3 names it in its policy, on a third release
+REL3 = st.release(version="2.4.2", sequence=11, size=3000, name="fw3")
+STAGES = [{"name": "all", "size": {"percent": 100}, "approvals": 1}]
+C2 = st.campaign({"name": "backport", "release": REL2[:12], "stages": STAGES})
+C3 = st.campaign({"name": "remediate FWT-1 again", "release": REL3[:12],
+                  "remediates": ["FWT-1"], "stages": STAGES})
+AB3 = st.path("fwt1-3.bundle")
+r = run("vuln", "report", "FWT-1", "--out", AB3, "--no-pdf")
+t.eq(r.returncode, 0, "exit status: " + r.stderr)
+if r.returncode == 0:
+    with open(os.path.join(AB3, "bundle.json")) as f:
+        B = json.load(f)
+    t.eq(sorted(B["campaigns"]), sorted([CID, C2, C3]), "campaigns")
+    rels = set(x.get("release_id") for x in records_of(AB3) if x.get("type") == "release.add")
+    t.check({REL, REL2, REL3} <= rels, "the release.add record of each: %r" % sorted(rels))
+    r = run("audit", "verify-bundle", AB3, "--key", KEY)
+    t.check(r.returncode == 0 and r.stdout.startswith("VERIFIED"), "verify: " + r.stdout[-400:])
+    r = run("audit", "summary", AB3, "--key", KEY, "--json")
+    v = json.loads(r.stdout)["vulnerabilities"][0] if r.returncode == 0 else {}
+    t.eq(sorted(v.get("campaigns", [])), sorted([CID, C2, C3]),
+         "the report's remediating campaigns (by policy or by the release's fixes)")
+t.end()
+
 t.begin("audit verify: an advisory document edited outside fwtrust is found")
 r = run("audit", "verify")
 t.eq(r.returncode, 0, "audit verify before: " + r.stdout[-300:])
