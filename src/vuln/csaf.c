@@ -327,6 +327,12 @@ static int walk(struct ctx *c, const json_t *branches, const char *path, int dep
 }
 
 /* Whether an id is defined; *out its product. */
+/* the product of an id that ref() has checked already */
+static struct product *prod_of(const struct ctx *c, const json_t *id)
+{
+	return &c->p[json_integer_value(json_object_get(c->ids, json_string_value(id)))];
+}
+
 static int ref(struct ctx *c, const json_t *v, const char *path, struct product **out)
 {
 	json_t *ix;
@@ -650,8 +656,7 @@ static int map_group(struct ctx *c, const json_t *vu, const char *vpath, struct 
 	/* fixed_in: the lowest single fixed version of the group outside the range */
 	for (j = 0; j < 2; j++)
 		json_array_foreach(json_object_get(st, fixed_lists[j]), i, id) {
-			struct product *p = &c->p[json_integer_value(json_object_get(c->ids,
-			                                             json_string_value(id)))];
+			struct product *p = prod_of(c, id);
 
 			if (p->why || p->kind != P_VERSION || !same(p->name, g->name) ||
 			    !same(p->family, g->family) ||
@@ -671,8 +676,7 @@ static int map_group(struct ctx *c, const json_t *vu, const char *vpath, struct 
 		if (cv == NULL)
 			continue;
 		json_array_foreach(json_object_get(sc, "products"), j, pid) {
-			if (c->p[json_integer_value(json_object_get(c->ids, json_string_value(pid)))]
-			        .mark == c->stamp)
+			if (prod_of(c, pid)->mark == c->stamp)
 				hit = 1;
 		}
 		if (!hit)
@@ -740,8 +744,7 @@ static int group_vuln(struct ctx *c, const json_t *vu, const char *vpath, int re
 
 	*ng = 0;
 	json_array_foreach(ka, i, id) {
-		struct product *p = &c->p[json_integer_value(json_object_get(c->ids,
-		                                             json_string_value(id)))];
+		struct product *p = prod_of(c, id);
 
 		if (p->name == NULL) {
 			if (!report || p->reported)
@@ -769,8 +772,7 @@ static int group_vuln(struct ctx *c, const json_t *vu, const char *vpath, int re
 		gs[j].p = slots + used;
 		gs[j].n = 0;
 		json_array_foreach(ka, i, id) {
-			struct product *p = &c->p[json_integer_value(json_object_get(c->ids,
-			                                             json_string_value(id)))];
+			struct product *p = prod_of(c, id);
 
 			if (p->name == NULL || !same(gs[j].name, p->name) ||
 			    !same(gs[j].family, p->family))
