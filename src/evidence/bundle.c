@@ -1795,28 +1795,35 @@ static const char *str(const json_t *j, const char *k)
 	return s ? s : "";
 }
 
-/* a file of the bundle must have the SHA-256 a record gives */
+/* a file of the bundle must have the SHA-256 a record gives; with data, its
+ * bytes are read and kept for the caller (malloc'd), else only hashed */
 static int check_file_sha(struct ver *v, const char *name, const char *sha_hex, uint64_t idx,
                           uint8_t **data, size_t *len)
 {
 	char p[4200], hex[65];
 	uint8_t sha[32];
+	uint64_t size;
 	struct fw_diag d = {0};
+	int rc;
 
 	json_object_set_new(v->files, name, json_integer((json_int_t)idx));
 	snprintf(p, sizeof(p), "%s/%s", v->dir, name);
-	if (fw_file_read(p, (size_t)1 << 31, data, len, &d) != FW_OK) {
+	rc = data ? fw_file_read(p, (size_t)1 << 31, data, len, &d) : fw_sha256_file(p, sha, &size, &d);
+	if (rc != FW_OK) {
 		finding(v, "file.missing", name, idx, "record %llu names it: %s", (unsigned long long)idx,
 		        d.msg);
 		return -1;
 	}
-	fw_sha256(*data, *len, sha);
+	if (data)
+		fw_sha256(*data, *len, sha);
 	fw_hex_encode(sha, 32, hex);
 	if (strcmp(hex, sha_hex) != 0) {
 		finding(v, "file.digest", name, idx, "its SHA-256 is not the %s record %llu gives",
 		        sha_hex, (unsigned long long)idx);
-		free(*data);
-		*data = NULL;
+		if (data) {
+			free(*data);
+			*data = NULL;
+		}
 		return -1;
 	}
 	return 0;
@@ -1871,15 +1878,11 @@ static void check_release(struct ver *v, uint64_t idx, json_t *j)
 	free(env);
 	if (json_is_object(json_object_get(j, "swu"))) {
 		snprintf(name, sizeof(name), "release/%s.swu", safe);
-		if (check_file_sha(v, name, str(json_object_get(j, "swu"), "sha256"), idx, &env, &len) ==
-		    0)
-			free(env);
+		check_file_sha(v, name, str(json_object_get(j, "swu"), "sha256"), idx, NULL, NULL);
 	}
 	if (json_is_object(json_object_get(j, "sbom"))) {
 		snprintf(name, sizeof(name), "release/%s.sbom.json", safe);
-		if (check_file_sha(v, name, str(json_object_get(j, "sbom"), "sha256"), idx, &env,
-		                   &len) == 0)
-			free(env);
+		check_file_sha(v, name, str(json_object_get(j, "sbom"), "sha256"), idx, NULL, NULL);
 	}
 }
 
@@ -1888,15 +1891,12 @@ static void check_advisory(struct ver *v, uint64_t idx, json_t *j)
 {
 	const json_t *csaf = json_object_get(j, "csaf");
 	char name[200], safe[100];
-	uint8_t *data = NULL;
-	size_t len = 0;
 
 	if (!json_is_object(csaf))
 		return;
 	safe_name(str(j, "advisory"), safe, sizeof(safe));
 	snprintf(name, sizeof(name), "vuln/%s.csaf.json", safe);
-	if (check_file_sha(v, name, str(csaf, "sha256"), idx, &data, &len) == 0)
-		free(data);
+	check_file_sha(v, name, str(csaf, "sha256"), idx, NULL, NULL);
 }
 
 /* Count an exposed device's why codes (len bytes at w, commas between
